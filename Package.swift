@@ -1,0 +1,97 @@
+// swift-tools-version: 6.1
+import PackageDescription
+
+let swiftSettings: [SwiftSetting] = [
+  .swiftLanguageMode(.v6),
+  .enableUpcomingFeature("ExistentialAny"),
+  .enableUpcomingFeature("MemberImportVisibility"),
+  .enableUpcomingFeature("InternalImportsByDefault"),
+]
+
+let package = Package(
+  name: "Cairn",
+  platforms: [.macOS(.v14)],
+  products: [
+    .executable(name: "cairn", targets: ["cairn"]),
+    .executable(name: "cairn-bench", targets: ["CairnBench"]),
+    .library(name: "CairnCore", targets: ["CairnCore"]),
+  ],
+  dependencies: [
+    .package(url: "https://github.com/apple/swift-argument-parser", exact: "1.8.2"),
+    .package(url: "https://github.com/apple/swift-crypto", exact: "3.12.3"),
+  ],
+  targets: [
+    .systemLibrary(
+      name: "CLibgit2",
+      pkgConfig: "libgit2",
+      providers: [.apt(["libgit2-dev"])]
+    ),
+    .systemLibrary(
+      name: "CZlib",
+      providers: [.apt(["zlib1g-dev"])]
+    ),
+    .target(
+      name: "GitStore",
+      dependencies: [
+        "CLibgit2",
+        "CZlib",
+        .product(name: "Crypto", package: "swift-crypto"),
+      ],
+      swiftSettings: swiftSettings
+    ),
+    .target(
+      name: "CairnCore",
+      dependencies: [
+        "GitStore",
+        "CZlib",
+        .product(name: "Crypto", package: "swift-crypto"),
+      ],
+      swiftSettings: swiftSettings
+    ),
+    .target(
+      name: "CairnCLI",
+      dependencies: [
+        "CairnCore",
+        "GitStore",
+        .product(name: "ArgumentParser", package: "swift-argument-parser"),
+      ],
+      swiftSettings: swiftSettings
+    ),
+    .executableTarget(
+      name: "cairn",
+      dependencies: ["CairnCLI"],
+      swiftSettings: swiftSettings
+    ),
+    .executableTarget(
+      name: "CairnBench",
+      dependencies: [
+        "CairnCore",
+        "GitStore",
+        .product(name: "ArgumentParser", package: "swift-argument-parser"),
+      ],
+      path: "Benchmarks/CairnBench",
+      swiftSettings: swiftSettings
+    ),
+    .target(
+      name: "CairnTestSupport",
+      dependencies: ["CairnCore"],
+      path: "Tests/CairnTestSupport",
+      swiftSettings: swiftSettings
+    ),
+    .testTarget(
+      name: "GitStoreTests",
+      dependencies: ["GitStore", "CairnTestSupport"],
+      swiftSettings: swiftSettings
+    ),
+    .testTarget(
+      name: "CairnCoreTests",
+      dependencies: ["CairnCore", "GitStore", "CairnTestSupport"],
+      swiftSettings: swiftSettings
+    ),
+    .testTarget(
+      name: "CairnCLITests",
+      dependencies: ["CairnCore", "CairnTestSupport"],
+      swiftSettings: swiftSettings
+    ),
+  ]
+)

@@ -1,0 +1,57 @@
+public import ArgumentParser
+internal import CairnCore
+internal import GitStore
+
+#if canImport(Glibc)
+  internal import Glibc
+#endif
+
+/// The `cairn` command: a git-native, versioned dataset store for visual AI.
+public struct Cairn: AsyncParsableCommand {
+  public static let configuration = CommandConfiguration(
+    commandName: "cairn",
+    abstract: "A git-native, versioned dataset store for visual-AI teams.",
+    discussion: """
+      A Cairn repository is a git repository: every dataset version is a commit, every \
+      iteration a branch. See Docs/cli.md for exit codes and JSON envelopes.
+      """,
+    version: "0.1.0",
+    subcommands: [
+      Init.self, Import.self, Status.self, Commit.self, Log.self, Show.self, Branch.self,
+      Switch.self, Checkout.self, Demo.self,
+    ]
+  )
+
+  public init() {}
+
+  /// Parses the arguments, runs the command, and maps errors to documented exit codes.
+  public static func main() async {
+    do {
+      var command = try parseAsRoot()
+      if var asyncCommand = command as? any AsyncParsableCommand {
+        try await asyncCommand.run()
+      } else {
+        try command.run()
+      }
+    } catch let error as CairnError {
+      Output.report(error)
+      Glibc.exit(ExitCodes.code(for: error.code))
+    } catch {
+      exit(withError: error)
+    }
+  }
+}
+
+/// Options every repository command shares.
+struct RepositoryOptions: ParsableArguments {
+  @Option(name: .customShort("C"), help: "Run as if cairn was started in <path>.")
+  var directory: String?
+
+  /// Opens the repository containing the chosen directory.
+  func open() throws(CairnError) -> CairnRepository {
+    try CairnRepository.open(from: directory ?? ".")
+  }
+}
+
+/// Seconds since 1970, for commit times.
+func currentTime() -> Int64 { Int64(time(nil)) }

@@ -1,0 +1,40 @@
+internal import CairnCore
+internal import GitStore
+
+/// Exit codes by error category. Documented in `Docs/cli.md`; never renumber one.
+enum ExitCodes {
+  static let success: Int32 = 0
+  static let internalError: Int32 = 1
+  static let notARepository: Int32 = 3
+  static let notFound: Int32 = 4
+  static let invalidInput: Int32 = 5
+  static let validationFailed: Int32 = 6
+  static let locked: Int32 = 7
+  static let concurrentUpdate: Int32 = 8
+  static let uncommittedChanges: Int32 = 9
+  static let nothingToCommit: Int32 = 10
+  static let alreadyExists: Int32 = 11
+  static let bareRepository: Int32 = 12
+  static let unsupportedFormat: Int32 = 13
+  static let io: Int32 = 14
+  /// Argument errors, from the argument parser (EX_USAGE).
+  static let usage: Int32 = 64
+
+  static func code(for code: CairnError.Code) -> Int32 {
+    switch code {
+    case .notARepository: notARepository
+    case .notFound: notFound
+    case .invalidInput: invalidInput
+    case .validationFailed: validationFailed
+    case .locked: locked
+    case .concurrentUpdate: concurrentUpdate
+    case .uncommittedChanges: uncommittedChanges
+    case .nothingToCommit: nothingToCommit
+    case .alreadyExists: alreadyExists
+    case .bareRepository: bareRepository
+    case .unsupportedFormat: unsupportedFormat
+    case .io: io
+    default: internalError
+    }
+  }
+}

@@ -1,0 +1,209 @@
+internal import Crypto
+
+/// Paths, keys and sharding of Cairn's repository format, version 1.
+///
+/// See `Docs/storage-format.md`, which specifies every rule implemented here.
+package enum FormatV1 {
+  /// The format version written into `cairn.json`.
+  package static let version: Int64 = 1
+  /// Top-level entries Cairn owns; anything else in the working tree is not tracked.
+  package static let trackedRoots: [String] = [
+    "cairn.json", "schema.json", "samples", "labels", "views", "embeddings", "runs",
+  ]
+  /// Shard fan-out per level and number of levels.
+  package static let shardFanout = 64
+  package static let shardLevels = 2
+  /// The longest sample key, in UTF-8 bytes.
+  package static let maximumKeyLength = 200
+
+  /// The shard directories of a key: `["1a", "3f"]`, from the first 12 bits of SHA-256(key).
+  package static func shard(of key: String) -> (String, String) {
+    let digest = SHA256.hash(data: Array(key.utf8))
+    var iterator = digest.makeIterator()
+    let b0 = iterator.next() ?? 0
+    let b1 = iterator.next() ?? 0
+    let first = Int(b0 >> 2)
+    let second = Int((b0 & 0x3) << 4 | b1 >> 4)
+    return (twoHex(first), twoHex(second))
+  }
+
+  private static func twoHex(_ value: Int) -> String {
+    let digits = Array("0123456789abcdef")
+    return String([digits[value >> 4], digits[value & 0xF]])
+  }
+
+  /// Checks a sample key; returns why it is invalid, or nil.
+  package static func keyProblem(_ key: String) -> String? {
+    let bytes = Array(key.utf8)
+    if bytes.isEmpty { return "the key is empty" }
+    if bytes.count > maximumKeyLength {
+      return "the key is longer than \(maximumKeyLength) bytes"
+    }
+    if bytes.contains(where: { $0 < 0x20 || $0 == 0x7F }) { return "the key contains a control character" }
+    if bytes.contains(UInt8(ascii: "\\")) { return "the key contains a backslash" }
+    if key.hasPrefix("/") { return "the key is an absolute path" }
+    for segment in key.split(separator: "/", omittingEmptySubsequences: false) {
+      if segment.isEmpty { return "the key has an empty path segment" }
+      if segment == "." || segment == ".." { return "the key has a '\(segment)' segment (escapes its folder)" }
+    }
+    return nil
+  }
+
+  /// Checks a label field name; returns why it is invalid, or nil.
+  package static func fieldProblem(_ field: String) -> String? {
+    if field.isEmpty || field.utf8.count > 64 { return "a field name has 1 to 64 characters" }
+    let allowed = field.utf8.allSatisfy { byte in
+      (UInt8(ascii: "a")...UInt8(ascii: "z")).contains(byte)
+        || (UInt8(ascii: "A")...UInt8(ascii: "Z")).contains(byte)
+        || (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(byte)
+        || byte == UInt8(ascii: "_") || byte == UInt8(ascii: "-")
+    }
+    if !allowed { return "a field name uses only letters, digits, '_' and '-'" }
+    if field.hasPrefix("-") { return "a field name does not start with '-'" }
+    return nil
+  }
+
+  /// Checks a label id; returns why it is invalid, or nil.
+  package static func labelIDProblem(_ id: String) -> String? {
+    if id.isEmpty || id.utf8.count > 64 { return "a label id has 1 to 64 characters" }
+    let allowed = id.utf8.allSatisfy { byte in
+      (UInt8(ascii: "a")...UInt8(ascii: "z")).contains(byte)
+        || (UInt8(ascii: "A")...UInt8(ascii: "Z")).contains(byte)
+        || (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(byte)
+        || byte == UInt8(ascii: "_") || byte == UInt8(ascii: "-")
+    }
+    return allowed ? nil : "a label id uses only letters, digits, '_' and '-'"
+  }
+
+  /// Encodes a key as a file name: bytes outside `A-Z a-z 0-9 - _ .` (and a leading `.`) become
+  /// `%XX`, so `/` in a key never makes a directory and the encoding is reversible.
+  package static func encodeKey(_ key: String) -> String {
+    let digits = Array("0123456789ABCDEF".utf8)
+    var out: [UInt8] = []
+    out.reserveCapacity(key.utf8.count + 8)
+    for (index, byte) in key.utf8.enumerated() {
+      let plain =
+        (UInt8(ascii: "a")...UInt8(ascii: "z")).contains(byte)
+        || (UInt8(ascii: "A")...UInt8(ascii: "Z")).contains(byte)
+        || (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(byte)
+        || byte == UInt8(ascii: "-") || byte == UInt8(ascii: "_")
+        || (byte == UInt8(ascii: ".") && index > 0)
+      if plain {
+        out.append(byte)
+      } else {
+        out.append(UInt8(ascii: "%"))
+        out.append(digits[Int(byte >> 4)])
+        out.append(digits[Int(byte & 0xF)])
+      }
+    }
+    return String(decoding: out, as: UTF8.self)
+  }
+
+  /// Decodes a file name made by ``encodeKey(_:)``; nil when it is not such a name.
+  package static func decodeKey(_ name: String) -> String? {
+    var out: [UInt8] = []
+    let bytes = Array(name.utf8)
+    var index = 0
+    while index < bytes.count {
+      if bytes[index] == UInt8(ascii: "%") {
+        guard index + 2 < bytes.count, let high = hexValue(bytes[index + 1]),
+          let low = hexValue(bytes[index + 2])
+        else { return nil }
+        out.append(high << 4 | low)
+        index += 3
+      } else {
+        out.append(bytes[index])
+        index += 1
+      }
+    }
+    guard let key = String(validating: out, as: UTF8.self), encodeKey(key) == name else {
+      return nil
+    }
+    return key
+  }
+
+  private static func hexValue(_ c: UInt8) -> UInt8? {
+    switch c {
+    case UInt8(ascii: "0")...UInt8(ascii: "9"): c - UInt8(ascii: "0")
+    case UInt8(ascii: "A")...UInt8(ascii: "F"): c - UInt8(ascii: "A") + 10
+    default: nil
+    }
+  }
+
+  /// `samples/<s1>/<s2>/<encoded key>.json`.
+  package static func samplePath(_ key: String) -> String {
+    let (first, second) = shard(of: key)
+    return "samples/\(first)/\(second)/\(encodeKey(key)).json"
+  }
+
+  /// `labels/<field>/<s1>/<s2>/<encoded key>.json`.
+  package static func labelPath(field: String, key: String) -> String {
+    let (first, second) = shard(of: key)
+    return "labels/\(field)/\(first)/\(second)/\(encodeKey(key)).json"
+  }
+
+  /// What a tracked path holds.
+  package enum PathKind: Sendable, Equatable {
+    case manifest
+    case schema
+    case sample(key: String)
+    case label(field: String, key: String)
+    case view(name: String)
+    case embedding
+    case run
+  }
+
+  /// Classifies a tracked path; throws why a path under a tracked root is not allowed there.
+  package static func classify(_ path: String) -> Result<PathKind, PathProblem> {
+    let parts = path.split(separator: "/", omittingEmptySubsequences: false).map(String.init)
+    guard let root = parts.first else { return .failure(PathProblem(path: path, reason: "empty path")) }
+    func problem(_ reason: String) -> Result<PathKind, PathProblem> {
+      .failure(PathProblem(path: path, reason: reason))
+    }
+    switch root {
+    case "cairn.json" where parts.count == 1: return .success(.manifest)
+    case "schema.json" where parts.count == 1: return .success(.schema)
+    case "samples":
+      guard parts.count == 4 else {
+        return problem("sample files live at samples/<shard>/<shard>/<key>.json")
+      }
+      return keyedPath(parts[1], parts[2], parts[3], path: path).map { .sample(key: $0) }
+    case "labels":
+      guard parts.count == 5 else {
+        return problem("label files live at labels/<field>/<shard>/<shard>/<key>.json")
+      }
+      if let reason = fieldProblem(parts[1]) { return problem(reason) }
+      let field = parts[1]
+      return keyedPath(parts[2], parts[3], parts[4], path: path).map { .label(field: field, key: $0) }
+    case "views":
+      guard parts.count == 2, parts[1].hasSuffix(".json"), parts[1].count > 5 else {
+        return problem("views are files views/<name>.json")
+      }
+      return .success(.view(name: String(parts[1].dropLast(5))))
+    case "embeddings": return parts.count >= 2 ? .success(.embedding) : problem("not a file")
+    case "runs": return parts.count >= 2 ? .success(.run) : problem("not a file")
+    default: return problem("not a Cairn path")
+    }
+  }
+
+  private static func keyedPath(_ first: String, _ second: String, _ file: String, path: String)
+    -> Result<String, PathProblem>
+  {
+    guard file.hasSuffix(".json"), let key = decodeKey(String(file.dropLast(5))) else {
+      return .failure(PathProblem(path: path, reason: "the file name is not an encoded sample key + .json"))
+    }
+    if let reason = keyProblem(key) { return .failure(PathProblem(path: path, reason: reason)) }
+    let (s1, s2) = shard(of: key)
+    guard s1 == first, s2 == second else {
+      return .failure(
+        PathProblem(path: path, reason: "key '\(key)' belongs in shard \(s1)/\(s2), not \(first)/\(second)"))
+    }
+    return .success(key)
+  }
+}
+
+/// Why a path is not a valid Cairn path.
+package struct PathProblem: Error, Sendable, Equatable {
+  package var path: String
+  package var reason: String
+}

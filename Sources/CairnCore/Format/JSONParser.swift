@@ -1,0 +1,309 @@
+/// A strict JSON parser over UTF-8 bytes.
+///
+/// Foundation's decoders dominated read time on large datasets; this parser works on raw
+/// bytes, rejects duplicate keys, and keeps integers apart from floating-point numbers.
+package struct JSONParser {
+  private let bytes: UnsafeRawBufferPointer
+  private var position = 0
+  private var depth = 0
+
+  /// Parses one JSON document; only whitespace may follow it.
+  package static func parse(_ data: [UInt8]) throws(JSONParseError) -> JSONValue {
+    let result = data.withUnsafeBytes { raw -> Result<JSONValue, JSONParseError> in
+      var parser = JSONParser(bytes: raw)
+      do throws(JSONParseError) {
+        parser.skipWhitespace()
+        let value = try parser.parseValue()
+        parser.skipWhitespace()
+        if parser.position != raw.count {
+          throw parser.error("unexpected data after the JSON value")
+        }
+        return .success(value)
+      } catch {
+        return .failure(error)
+      }
+    }
+    return try result.get()
+  }
+
+  /// Parses one JSON document from a string.
+  package static func parse(_ text: String) throws(JSONParseError) -> JSONValue {
+    try parse(Array(text.utf8))
+  }
+
+  private init(bytes: UnsafeRawBufferPointer) { self.bytes = bytes }
+
+  private func error(_ reason: String) -> JSONParseError {
+    var line = 1
+    var column = 1
+    for index in 0..<min(position, bytes.count) {
+      if bytes[index] == 0x0A {
+        line += 1
+        column = 1
+      } else {
+        column += 1
+      }
+    }
+    return JSONParseError(line: line, column: column, reason: reason)
+  }
+
+  private mutating func skipWhitespace() {
+    while position < bytes.count {
+      switch bytes[position] {
+      case 0x20, 0x0A, 0x0D, 0x09: position += 1
+      default: return
+      }
+    }
+  }
+
+  private mutating func parseValue() throws(JSONParseError) -> JSONValue {
+    guard position < bytes.count else { throw error("unexpected end of input") }
+    switch bytes[position] {
+    case UInt8(ascii: "{"): return try parseObject()
+    case UInt8(ascii: "["): return try parseArray()
+    case UInt8(ascii: "\""): return .string(try parseString())
+    case UInt8(ascii: "t"):
+      try expectLiteral("true")
+      return .bool(true)
+    case UInt8(ascii: "f"):
+      try expectLiteral("false")
+      return .bool(false)
+    case UInt8(ascii: "n"):
+      try expectLiteral("null")
+      return .null
+    case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"):
+      return try parseNumber()
+    default:
+      throw error("unexpected character '\(Character(Unicode.Scalar(bytes[position])))'")
+    }
+  }
+
+  private mutating func expectLiteral(_ literal: StaticString) throws(JSONParseError) {
+    let count = literal.utf8CodeUnitCount
+    guard position + count <= bytes.count else { throw error("unexpected end of input") }
+    let base = literal.utf8Start
+    for index in 0..<count where bytes[position + index] != base[index] {
+      throw error("invalid literal")
+    }
+    position += count
+  }
+
+  private mutating func enter() throws(JSONParseError) {
+    depth += 1
+    if depth > 256 { throw error("nesting deeper than 256 levels") }
+  }
+
+  private mutating func parseObject() throws(JSONParseError) -> JSONValue {
+    try enter()
+    defer { depth -= 1 }
+    position += 1
+    var members: [String: JSONValue] = [:]
+    skipWhitespace()
+    if position < bytes.count && bytes[position] == UInt8(ascii: "}") {
+      position += 1
+      return .object(members)
+    }
+    while true {
+      skipWhitespace()
+      guard position < bytes.count, bytes[position] == UInt8(ascii: "\"") else {
+        throw error("expected a string key")
+      }
+      let key = try parseString()
+      skipWhitespace()
+      guard position < bytes.count, bytes[position] == UInt8(ascii: ":") else {
+        throw error("expected ':' after key \"\(key)\"")
+      }
+      position += 1
+      skipWhitespace()
+      let value = try parseValue()
+      if members.updateValue(value, forKey: key) != nil {
+        throw error("duplicate key \"\(key)\"")
+      }
+      skipWhitespace()
+      guard position < bytes.count else { throw error("unexpected end of input in an object") }
+      if bytes[position] == UInt8(ascii: ",") {
+        position += 1
+        continue
+      }
+      if bytes[position] == UInt8(ascii: "}") {
+        position += 1
+        return .object(members)
+      }
+      throw error("expected ',' or '}' in an object")
+    }
+  }
+
+  private mutating func parseArray() throws(JSONParseError) -> JSONValue {
+    try enter()
+    defer { depth -= 1 }
+    position += 1
+    var elements: [JSONValue] = []
+    skipWhitespace()
+    if position < bytes.count && bytes[position] == UInt8(ascii: "]") {
+      position += 1
+      return .array(elements)
+    }
+    while true {
+      skipWhitespace()
+      elements.append(try parseValue())
+      skipWhitespace()
+      guard position < bytes.count else { throw error("unexpected end of input in an array") }
+      if bytes[position] == UInt8(ascii: ",") {
+        position += 1
+        continue
+      }
+      if bytes[position] == UInt8(ascii: "]") {
+        position += 1
+        return .array(elements)
+      }
+      throw error("expected ',' or ']' in an array")
+    }
+  }
+
+  private mutating func parseString() throws(JSONParseError) -> String {
+    position += 1
+    let start = position
+    // Fast path: no escapes.
+    while position < bytes.count {
+      let byte = bytes[position]
+      if byte == UInt8(ascii: "\"") {
+        let text = String(
+          decoding: UnsafeRawBufferPointer(rebasing: bytes[start..<position]), as: UTF8.self)
+        position += 1
+        if !isValidUTF8(start, position - 1) { throw error("invalid UTF-8 in a string") }
+        return text
+      }
+      if byte == UInt8(ascii: "\\") { break }
+      if byte < 0x20 { throw error("control character in a string") }
+      position += 1
+    }
+    var scalars = Array(UnsafeRawBufferPointer(rebasing: bytes[start..<position]))
+    guard isValidUTF8(start, position) else { throw error("invalid UTF-8 in a string") }
+    while position < bytes.count {
+      let byte = bytes[position]
+      if byte == UInt8(ascii: "\"") {
+        position += 1
+        return String(decoding: scalars, as: UTF8.self)
+      }
+      if byte < 0x20 { throw error("control character in a string") }
+      if byte != UInt8(ascii: "\\") {
+        let runStart = position
+        while position < bytes.count && bytes[position] != UInt8(ascii: "\\")
+          && bytes[position] != UInt8(ascii: "\"") && bytes[position] >= 0x20
+        {
+          position += 1
+        }
+        guard isValidUTF8(runStart, position) else { throw error("invalid UTF-8 in a string") }
+        scalars.append(contentsOf: UnsafeRawBufferPointer(rebasing: bytes[runStart..<position]))
+        continue
+      }
+      position += 1
+      guard position < bytes.count else { throw error("unexpected end of input in a string") }
+      let escape = bytes[position]
+      position += 1
+      switch escape {
+      case UInt8(ascii: "\""): scalars.append(0x22)
+      case UInt8(ascii: "\\"): scalars.append(0x5C)
+      case UInt8(ascii: "/"): scalars.append(0x2F)
+      case UInt8(ascii: "b"): scalars.append(0x08)
+      case UInt8(ascii: "f"): scalars.append(0x0C)
+      case UInt8(ascii: "n"): scalars.append(0x0A)
+      case UInt8(ascii: "r"): scalars.append(0x0D)
+      case UInt8(ascii: "t"): scalars.append(0x09)
+      case UInt8(ascii: "u"):
+        var code = try parseHex4()
+        if (0xD800...0xDBFF).contains(code) {
+          guard position + 1 < bytes.count, bytes[position] == UInt8(ascii: "\\"),
+            bytes[position + 1] == UInt8(ascii: "u")
+          else { throw error("unpaired surrogate in a string") }
+          position += 2
+          let low = try parseHex4()
+          guard (0xDC00...0xDFFF).contains(low) else { throw error("unpaired surrogate in a string") }
+          code = 0x10000 + ((code - 0xD800) << 10) + (low - 0xDC00)
+        } else if (0xDC00...0xDFFF).contains(code) {
+          throw error("unpaired surrogate in a string")
+        }
+        guard let scalar = Unicode.Scalar(code) else { throw error("invalid \\u escape") }
+        scalars.append(contentsOf: Array(String(Character(scalar)).utf8))
+      default:
+        throw error("invalid escape '\\\(Character(Unicode.Scalar(escape)))'")
+      }
+    }
+    throw error("unterminated string")
+  }
+
+  private func isValidUTF8(_ start: Int, _ end: Int) -> Bool {
+    var index = start
+    while index < end {
+      if bytes[index] < 0x80 {
+        index += 1
+        continue
+      }
+      // Rare: validate the non-ASCII tail with the standard library.
+      let slice = UnsafeRawBufferPointer(rebasing: bytes[start..<end])
+      return String(validating: slice, as: UTF8.self) != nil
+    }
+    return true
+  }
+
+  private mutating func parseHex4() throws(JSONParseError) -> UInt32 {
+    guard position + 4 <= bytes.count else { throw error("truncated \\u escape") }
+    var value: UInt32 = 0
+    for _ in 0..<4 {
+      let c = bytes[position]
+      let digit: UInt32
+      switch c {
+      case UInt8(ascii: "0")...UInt8(ascii: "9"): digit = UInt32(c - UInt8(ascii: "0"))
+      case UInt8(ascii: "a")...UInt8(ascii: "f"): digit = UInt32(c - UInt8(ascii: "a") + 10)
+      case UInt8(ascii: "A")...UInt8(ascii: "F"): digit = UInt32(c - UInt8(ascii: "A") + 10)
+      default: throw error("invalid \\u escape")
+      }
+      value = value << 4 | digit
+      position += 1
+    }
+    return value
+  }
+
+  private mutating func parseNumber() throws(JSONParseError) -> JSONValue {
+    let start = position
+    var isInteger = true
+    if bytes[position] == UInt8(ascii: "-") { position += 1 }
+    guard position < bytes.count, (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(bytes[position])
+    else { throw error("invalid number") }
+    if bytes[position] == UInt8(ascii: "0") {
+      position += 1
+      if position < bytes.count, (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(bytes[position]) {
+        throw error("leading zero in a number")
+      }
+    } else {
+      while position < bytes.count, (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(bytes[position]) {
+        position += 1
+      }
+    }
+    if position < bytes.count && bytes[position] == UInt8(ascii: ".") {
+      isInteger = false
+      position += 1
+      let digits = position
+      while position < bytes.count, (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(bytes[position]) {
+        position += 1
+      }
+      if position == digits { throw error("missing digits after '.'") }
+    }
+    if position < bytes.count && (bytes[position] == UInt8(ascii: "e") || bytes[position] == UInt8(ascii: "E")) {
+      isInteger = false
+      position += 1
+      if position < bytes.count && (bytes[position] == UInt8(ascii: "+") || bytes[position] == UInt8(ascii: "-")) {
+        position += 1
+      }
+      let digits = position
+      while position < bytes.count, (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(bytes[position]) {
+        position += 1
+      }
+      if position == digits { throw error("missing exponent digits") }
+    }
+    let text = String(decoding: UnsafeRawBufferPointer(rebasing: bytes[start..<position]), as: UTF8.self)
+    if isInteger, let value = Int64(text) { return .int(value) }
+    guard let value = Double(text), value.isFinite else { throw error("number out of range") }
+    return .double(value)
+  }
+}

@@ -1,0 +1,197 @@
+internal import Crypto
+internal import GitStore
+
+/// What `cairn import images` did.
+package struct ImportResult: Sendable {
+  package var added: [String]
+  package var updated: [String]
+  package var unchanged: Int
+}
+
+/// One media file found during an import.
+private struct ScannedMedia: Sendable {
+  var absolutePath: String
+  var relativePath: String
+}
+
+extension CairnRepository {
+  /// Creates or updates one sample per image or point cloud under `directory`.
+  ///
+  /// Keys are the files' paths relative to `directory` (with `prefix/` before them). Media is
+  /// referenced, not copied: a file inside the working tree is recorded by its path relative to
+  /// the repository root, any other by an absolute `file://` URI. Every file is read and
+  /// checked before anything is written; one bad file refuses the whole import. Re-importing
+  /// unchanged files changes nothing, and an updated sample keeps its tags and fields.
+  ///
+  /// - Throws: `CairnError` `.notFound` for a missing directory, `.invalidInput` listing each
+  ///   unreadable, truncated or unsupported file, `.locked` while another process writes.
+  package func importImages(directory: String, prefix: String?) throws(CairnError) -> ImportResult {
+    let root = try requireRoot(for: "import")
+    guard let base = FileIO.realPath(directory) else {
+      throw CairnError(.notFound, "directory not found: \(directory)")
+    }
+    guard FileStat.of(base)?.isDirectory == true else {
+      throw CairnError(.invalidInput, "not a directory: \(directory)")
+    }
+    if let prefix, let problem = FormatV1.keyProblem(prefix) {
+      throw CairnError(.invalidInput, "invalid --prefix '\(prefix)': \(problem)")
+    }
+    let lock = try CairnError.wrap { try FileIO.createLock(lockPath) }
+    defer {
+      FileIO.close(lock)
+      try? FileIO.remove(lockPath)
+    }
+    let realRoot = FileIO.realPath(root) ?? root
+    var found: [ScannedMedia] = []
+    Self.scanMedia(base: base, relative: "", skip: realRoot + "/.git", into: &found)
+    found.sort { $0.relativePath.utf8.lexicographicallyPrecedes($1.relativePath.utf8) }
+    if found.isEmpty {
+      throw CairnError(
+        .invalidInput,
+        "no images or point clouds (\(MediaProbe.supportedExtensions.sorted().joined(separator: ", "))) in \(directory)")
+    }
+
+    let probed = parallelMap(count: found.count, makeState: { () }) { _, index -> Result<MediaRecord, CairnError.Violation> in
+      let item = found[index]
+      do {
+        let bytes = try FileIO.read(item.absolutePath)
+        let ext = item.relativePath.split(separator: ".").last.map { $0.lowercased() } ?? ""
+        let info = try bytes.withUnsafeBytes { (raw) throws(MediaProbeError) in
+          try MediaProbe.probe(raw, extension: ext)
+        }
+        let digest = hexDigits(SHA256.hash(data: bytes))
+        let uri = Self.mediaURI(absolute: item.absolutePath, root: realRoot)
+        return .success(
+          MediaRecord(
+            uri: uri, sha256: digest, size: Int64(bytes.count), kind: info.kind.rawValue, format: info.format,
+            width: info.width.map(Int64.init), height: info.height.map(Int64.init),
+            points: info.points.map(Int64.init)))
+      } catch let error as MediaProbeError {
+        return .failure(CairnError.Violation(item.absolutePath, error.reason))
+      } catch let error as GitError {
+        return .failure(CairnError.Violation(item.absolutePath, error.message))
+      } catch {
+        return .failure(CairnError.Violation(item.absolutePath, "\(error)"))
+      }
+    }
+
+    var violations: [CairnError.Violation] = []
+    var planned: [(key: String, path: String, bytes: [UInt8], isNew: Bool)] = []
+    var unchanged = 0
+    for (item, result) in zip(found, probed) {
+      let media: MediaRecord
+      switch result {
+      case .success(let record): media = record
+      case .failure(let violation):
+        violations.append(violation)
+        continue
+      }
+      let key = prefix.map { $0 + "/" + item.relativePath } ?? item.relativePath
+      if let problem = FormatV1.keyProblem(key) {
+        violations.append(CairnError.Violation(item.absolutePath, "cannot be a sample key: \(problem)"))
+        continue
+      }
+      let path = FormatV1.samplePath(key)
+      var record = SampleRecord(key: key, media: media)
+      var existingBytes: [UInt8]?
+      if let bytes = try? FileIO.read(root + "/" + path) {
+        existingBytes = bytes
+        do {
+          var existing = try SampleRecord(json: try JSONParser.parse(bytes))
+          existing.media = media
+          record = existing
+        } catch {
+          violations.append(
+            CairnError.Violation(path, "the existing sample file is not a valid sample record; fix or delete it first"))
+          continue
+        }
+      }
+      let encoded = record.encoded
+      if encoded == existingBytes {
+        unchanged += 1
+      } else {
+        planned.append((key, path, encoded, existingBytes == nil))
+      }
+    }
+    if !violations.isEmpty {
+      throw CairnError(
+        .invalidInput, "import refused: \(violations.count) file(s) cannot be imported; nothing was written",
+        violations: violations)
+    }
+    try CairnError.wrap {
+      for item in planned {
+        let full = root + "/" + item.path
+        if let slash = full.lastIndex(of: "/") { try FileIO.makeDirectories(String(full[..<slash])) }
+        try FileIO.writeAtomically(item.bytes, to: full)
+      }
+    }
+    try excludeMediaFromGit(base: base, root: realRoot)
+    return ImportResult(
+      added: planned.filter(\.isNew).map(\.key), updated: planned.filter { !$0.isNew }.map(\.key),
+      unchanged: unchanged)
+  }
+
+  /// Keeps media folders inside the working tree out of `git status` (they are referenced, not
+  /// versioned) by listing them in `.git/info/exclude`.
+  private func excludeMediaFromGit(base: String, root: String) throws(CairnError) {
+    guard base.hasPrefix(root + "/") else { return }
+    let relative = String(base.dropFirst(root.count + 1))
+    guard let top = relative.split(separator: "/").first.map(String.init),
+      !FormatV1.trackedRoots.contains(top)
+    else { return }
+    let path = git.gitDirectory + "/info/exclude"
+    let existing = (try? FileIO.read(path)).map { String(decoding: $0, as: UTF8.self) } ?? ""
+    let line = "/" + top + "/"
+    if existing.split(separator: "\n").contains(where: { $0 == line }) { return }
+    let updated = existing + (existing.isEmpty || existing.hasSuffix("\n") ? "" : "\n") + line + "\n"
+    try CairnError.wrap {
+      try FileIO.makeDirectories(git.gitDirectory + "/info")
+      try FileIO.writeAtomically(Array(updated.utf8), to: path)
+    }
+  }
+
+  private static func scanMedia(base: String, relative: String, skip: String, into found: inout [ScannedMedia]) {
+    let directory = relative.isEmpty ? base : base + "/" + relative
+    guard let names = FileIO.list(directory) else { return }
+    for name in names where !name.hasPrefix(".") {
+      let path = directory + "/" + name
+      if path == skip { continue }
+      let child = relative.isEmpty ? name : relative + "/" + name
+      guard let info = FileStat.of(path) else { continue }
+      if info.isDirectory {
+        scanMedia(base: base, relative: child, skip: skip, into: &found)
+      } else if info.isRegularFile {
+        let ext = name.split(separator: ".").last.map { $0.lowercased() } ?? ""
+        if name.contains("."), MediaProbe.supportedExtensions.contains(ext) {
+          found.append(ScannedMedia(absolutePath: path, relativePath: child))
+        }
+      }
+    }
+  }
+
+  /// A repository-relative path for media inside the working tree, else a `file://` URI.
+  static func mediaURI(absolute: String, root: String) -> String {
+    if absolute.hasPrefix(root + "/") { return String(absolute.dropFirst(root.count + 1)) }
+    var uri = "file://"
+    for scalar in absolute.unicodeScalars {
+      switch scalar {
+      case " ": uri += "%20"
+      case "%": uri += "%25"
+      case "#": uri += "%23"
+      case "?": uri += "%3F"
+      default: uri.unicodeScalars.append(scalar)
+      }
+    }
+    return uri
+  }
+}
+
+func hexDigits(_ bytes: some Sequence<UInt8>) -> String {
+  let digits = Array("0123456789abcdef".utf8)
+  var out: [UInt8] = []
+  for byte in bytes {
+    out.append(digits[Int(byte >> 4)])
+    out.append(digits[Int(byte & 0xF)])
+  }
+  return String(decoding: out, as: UTF8.self)
+}

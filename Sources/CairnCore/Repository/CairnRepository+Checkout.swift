@@ -1,0 +1,123 @@
+package import GitStore
+
+/// What a checkout or switch did.
+package struct CheckoutResult: Sendable {
+  package var head: Head
+  package var filesWritten: Int
+  package var filesRemoved: Int
+}
+
+extension CairnRepository {
+  /// Materialises `revision` in the working tree and moves HEAD.
+  ///
+  /// A branch name attaches HEAD to that branch; any other revision detaches it, as git does.
+  /// Only files that differ between the current and the target tree are written or removed.
+  ///
+  /// - Parameters:
+  ///   - force: Discard uncommitted changes to tracked files instead of refusing.
+  /// - Throws: `CairnError` `.uncommittedChanges` when the working tree differs from HEAD.
+  package func checkout(_ revision: String, force: Bool = false) throws(CairnError) -> CheckoutResult {
+    let branchName = try CairnError.wrap { try git.referenceTarget("refs/heads/" + revision) } != nil ? revision : nil
+    let target = try resolve(revision)
+    return try moveWorkingTree(to: target, branch: branchName, force: force)
+  }
+
+  /// Switches to branch `name`, creating it at HEAD first when `create` is set.
+  package func switchBranch(_ name: String, create: Bool, force: Bool = false) throws(CairnError) -> CheckoutResult {
+    if create {
+      try createBranch(name, at: nil)
+      let head = try head()
+      let lock = try CairnError.wrap { try FileIO.createLock(lockPath) }
+      defer {
+        FileIO.close(lock)
+        try? FileIO.remove(lockPath)
+      }
+      try CairnError.wrap { try git.setHead(branch: name) }
+      return CheckoutResult(head: .branch(name, target: head.target), filesWritten: 0, filesRemoved: 0)
+    }
+    guard let target = try CairnError.wrap(nil, { try git.referenceTarget("refs/heads/" + name) }) else {
+      throw CairnError(.notFound, "no branch named '\(name)' (use 'cairn switch -c \(name)' to create it)")
+    }
+    return try moveWorkingTree(to: target, branch: name, force: force)
+  }
+
+  private func moveWorkingTree(to target: ObjectID, branch: String?, force: Bool) throws(CairnError) -> CheckoutResult {
+    let root = try requireRoot(for: "checkout")
+    let lock = try CairnError.wrap { try FileIO.createLock(lockPath) }
+    var lockOpen = true
+    defer {
+      if lockOpen {
+        FileIO.close(lock)
+        try? FileIO.remove(lockPath)
+      }
+    }
+    let snapshot = try snapshot()
+    // Which tracked files differ from HEAD (hashing only files whose stat data changed).
+    var current = snapshot.known
+    for file in snapshot.files where current[file.path] == nil {
+      let bytes = try CairnError.wrap { try FileIO.read(root + "/" + file.path) }
+      current[file.path] = ObjectHasher.id(of: .blob, bytes)
+    }
+    let dirty = Self.changes(head: snapshot.headFiles, current: current)
+    if !dirty.isEmpty && !force {
+      let sample = dirty.prefix(5).map { "  \($0.change.rawValue): \($0.path)" }.joined(separator: "\n")
+      throw CairnError(
+        .uncommittedChanges,
+        "\(dirty.count) uncommitted change(s) would be lost; commit them or use --force:\n\(sample)")
+    }
+    let targetTree = try CairnError.wrap { try git.readCommit(target).tree }
+    var written = 0
+    var removed = 0
+    var files = snapshot.headFiles
+    try CairnError.wrap {
+      // Restore files changed in the working tree (only with --force).
+      for change in dirty {
+        if change.change == .added {
+          try FileIO.remove(root + "/" + change.path)
+          files[change.path] = nil
+        } else if let id = snapshot.headFiles[change.path] {
+          try writeFile(root: root, path: change.path, id: id)
+        }
+      }
+      try TreeWalk(repository: git).differences(from: snapshot.headTree, to: targetTree) { difference in
+        guard case .success = FormatV1.classify(difference.path) else {
+          throw CairnError(.invalidInput, "tree path '\(difference.path)' is not a Cairn path; refusing to write it")
+        }
+        if let id = difference.new {
+          try writeFile(root: root, path: difference.path, id: id)
+          files[difference.path] = id
+          written += 1
+        } else {
+          try FileIO.remove(root + "/" + difference.path)
+          Self.pruneDirectories(root: root, path: difference.path)
+          files[difference.path] = nil
+          removed += 1
+        }
+      }
+      if let branch {
+        try git.setHead(branch: branch)
+      } else {
+        try git.detachHead(at: target)
+      }
+    }
+    try writeIndex(lock: lock, root: root, files: files, tree: targetTree)
+    lockOpen = false
+    let head: Head = branch.map { .branch($0, target: target) } ?? .detached(target)
+    return CheckoutResult(head: head, filesWritten: written, filesRemoved: removed)
+  }
+
+  private func writeFile(root: String, path: String, id: ObjectID) throws {
+    let bytes = try git.readBlob(id)
+    let full = root + "/" + path
+    if let slash = full.lastIndex(of: "/") { try FileIO.makeDirectories(String(full[..<slash])) }
+    try FileIO.writeAtomically(bytes, to: full)
+  }
+
+  private static func pruneDirectories(root: String, path: String) {
+    var parts = path.split(separator: "/").dropLast()
+    while !parts.isEmpty {
+      FileIO.removeDirectoryIfEmpty(root + "/" + parts.joined(separator: "/"))
+      parts = parts.dropLast()
+    }
+  }
+}

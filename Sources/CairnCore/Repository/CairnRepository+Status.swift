@@ -1,0 +1,116 @@
+package import GitStore
+
+/// How a tracked file differs from HEAD.
+package enum ChangeKind: String, Sendable, Codable {
+  case added, modified, deleted
+}
+
+/// One changed file of the working tree.
+package struct FileChange: Sendable, Equatable {
+  package var path: String
+  package var change: ChangeKind
+}
+
+/// What `cairn status` reports.
+package struct StatusReport: Sendable {
+  package var head: Head
+  package var changes: [FileChange]
+
+  package init(head: Head, changes: [FileChange]) {
+    self.head = head
+    self.changes = changes
+  }
+
+  /// Changes grouped by what the file holds ("samples", "labels/<field>", "other").
+  package var groups: [(String, [FileChange])] {
+    var grouped: [String: [FileChange]] = [:]
+    for change in changes { grouped[Self.group(of: change.path), default: []].append(change) }
+    return grouped.keys.sorted().map { ($0, grouped[$0] ?? []) }
+  }
+
+  static func group(of path: String) -> String {
+    switch FormatV1.classify(path) {
+    case .success(.sample): "samples"
+    case .success(.label(let field, _)): "labels/\(field)"
+    default: "other"
+    }
+  }
+}
+
+/// The working tree compared with HEAD, with every file's blob id once known.
+struct WorkingSnapshot {
+  var files: [WorkingFile]
+  /// Blob ids of files whose stat data matched the index (not read).
+  var known: [String: ObjectID]
+  /// HEAD's files.
+  var headFiles: [String: ObjectID]
+  var headTree: ObjectID?
+  var head: Head
+}
+
+extension CairnRepository {
+  /// Compares the working tree with HEAD.
+  ///
+  /// Files whose stat data match the git index are not read; only new or touched files are
+  /// hashed.
+  package func status() throws(CairnError) -> StatusReport {
+    let snapshot = try snapshot()
+    let candidates = snapshot.files.filter { snapshot.known[$0.path] == nil }
+    let root = try requireRoot(for: "status")
+    let hashed = parallelMap(count: candidates.count, makeState: { () }) { _, index -> ObjectID? in
+      guard let bytes = try? FileIO.read(root + "/" + candidates[index].path) else { return nil }
+      return ObjectHasher.id(of: .blob, bytes)
+    }
+    var current = snapshot.known
+    for (file, id) in zip(candidates, hashed) { current[file.path] = id ?? ObjectID.emptyTree }
+    return StatusReport(head: snapshot.head, changes: Self.changes(head: snapshot.headFiles, current: current))
+  }
+
+  static func changes(head: [String: ObjectID], current: [String: ObjectID]) -> [FileChange] {
+    var changes: [FileChange] = []
+    for (path, id) in current {
+      if let old = head[path] {
+        if old != id { changes.append(FileChange(path: path, change: .modified)) }
+      } else {
+        changes.append(FileChange(path: path, change: .added))
+      }
+    }
+    for path in head.keys where current[path] == nil {
+      changes.append(FileChange(path: path, change: .deleted))
+    }
+    return changes.sorted { $0.path.utf8.lexicographicallyPrecedes($1.path.utf8) }
+  }
+
+  /// Scans the working tree and matches it against the index and HEAD.
+  func snapshot() throws(CairnError) -> WorkingSnapshot {
+    let root = try requireRoot(for: "this command")
+    let head = try head()
+    let headTree = try head.target.map { (id) throws(CairnError) in
+      try CairnError.wrap { try git.readCommit(id).tree }
+    }
+    let index = try CairnError.wrap { try IndexFile.read(from: indexPath) }
+    let files = WorkingTreeScanner.scan(root: root)
+    var known: [String: ObjectID] = [:]
+    if let index {
+      var entries: [String: IndexEntry] = [:]
+      entries.reserveCapacity(index.entries.count)
+      for entry in index.entries { entries[entry.path] = entry }
+      for file in files {
+        if let entry = entries[file.path], entry.matches(file.stat), !index.isRacy(entry) {
+          known[file.path] = entry.id
+        }
+      }
+    }
+    var headFiles: [String: ObjectID] = [:]
+    if let headTree {
+      if let index, indexedTree(of: index) == headTree {
+        for entry in index.entries { headFiles[entry.path] = entry.id }
+      } else {
+        try CairnError.wrap {
+          try TreeWalk(repository: git).files(in: headTree) { path, entry in headFiles[path] = entry.id }
+        }
+      }
+    }
+    return WorkingSnapshot(files: files, known: known, headFiles: headFiles, headTree: headTree, head: head)
+  }
+}

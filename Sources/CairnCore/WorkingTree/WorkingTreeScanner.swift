@@ -1,0 +1,57 @@
+package import GitStore
+
+#if canImport(Glibc)
+  internal import Glibc
+#elseif canImport(Darwin)
+  internal import Darwin
+#endif
+
+/// A tracked file found in the working tree.
+package struct WorkingFile: Sendable {
+  package var path: String
+  package var stat: FileStat
+}
+
+/// Lists the files under Cairn's tracked roots with their stat data, without reading them.
+package enum WorkingTreeScanner {
+  /// Scans the working tree rooted at `root`.
+  ///
+  /// - Complexity: one `fstatat` per file and directory; file contents are not read.
+  package static func scan(root: String) -> [WorkingFile] {
+    var files: [WorkingFile] = []
+    for name in FormatV1.trackedRoots {
+      let path = root + "/" + name
+      guard let info = FileStat.of(path) else { continue }
+      if info.isRegularFile {
+        files.append(WorkingFile(path: name, stat: info))
+      } else if info.isDirectory {
+        walk(directory: path, relative: name, into: &files)
+      }
+    }
+    return files
+  }
+
+  private static func walk(directory: String, relative: String, into files: inout [WorkingFile]) {
+    guard let dir = opendir(directory) else { return }
+    defer { closedir(dir) }
+    let fd = dirfd(dir)
+    while let entry = readdir(dir) {
+      let isSpecial = withUnsafeBytes(of: entry.pointee.d_name) { raw -> Bool in
+        raw[0] == UInt8(ascii: ".") && (raw[1] == 0 || (raw[1] == UInt8(ascii: ".") && raw[2] == 0))
+      }
+      if isSpecial { continue }
+      let (name, info) = withUnsafeBytes(of: entry.pointee.d_name) { raw -> (String, FileStat?) in
+        let pointer = raw.baseAddress!.assumingMemoryBound(to: CChar.self)
+        return (String(cString: pointer), FileStat.of(name: pointer, in: fd))
+      }
+      guard let info else { continue }
+      if name.hasSuffix(".cairn-tmp") { continue }
+      let path = relative + "/" + name
+      if info.isDirectory {
+        walk(directory: directory + "/" + name, relative: path, into: &files)
+      } else if info.isRegularFile {
+        files.append(WorkingFile(path: path, stat: info))
+      }
+    }
+  }
+}

@@ -1,0 +1,56 @@
+/// One entry of a git tree, copied out of libgit2 into a value.
+package struct TreeEntry: Sendable, Equatable {
+  /// Git file modes Cairn writes.
+  package static let fileMode: UInt32 = 0o100644
+  package static let treeMode: UInt32 = 0o040000
+
+  package var name: String
+  package var mode: UInt32
+  package var id: ObjectID
+
+  package init(name: String, mode: UInt32, id: ObjectID) {
+    self.name = name
+    self.mode = mode
+    self.id = id
+  }
+
+  package var isTree: Bool { mode == Self.treeMode }
+}
+
+/// Git's serialisation of trees.
+package enum TreeFormat {
+  /// Orders names as git does: byte order, with a tree's name compared as if it ended in `/`.
+  package static func precedes(_ a: TreeEntry, _ b: TreeEntry) -> Bool {
+    precedes(a.name, a.isTree, b.name, b.isTree)
+  }
+
+  /// Orders names as git does: byte order, with a tree's name compared as if it ended in `/`.
+  package static func precedes(_ a: String, _ aIsTree: Bool, _ b: String, _ bIsTree: Bool) -> Bool {
+    var left = a.utf8.makeIterator()
+    var right = b.utf8.makeIterator()
+    while true {
+      let l = left.next() ?? (aIsTree ? UInt8(ascii: "/") : 0)
+      let r = right.next() ?? (bIsTree ? UInt8(ascii: "/") : 0)
+      if l != r { return l < r }
+      if l == 0 || (l == UInt8(ascii: "/") && r == UInt8(ascii: "/")) {
+        // Both ended (or both reached their virtual slash at the same place).
+        return false
+      }
+    }
+  }
+
+  /// Serialises entries, sorting them in git's order.
+  package static func serialize(_ entries: [TreeEntry]) -> [UInt8] {
+    let sorted = entries.sorted(by: precedes)
+    var out: [UInt8] = []
+    out.reserveCapacity(sorted.count * 48)
+    for entry in sorted {
+      out.append(contentsOf: String(entry.mode, radix: 8).utf8)
+      out.append(UInt8(ascii: " "))
+      out.append(contentsOf: entry.name.utf8)
+      out.append(0)
+      entry.id.withRawBytes { out.append(contentsOf: $0) }
+    }
+    return out
+  }
+}
