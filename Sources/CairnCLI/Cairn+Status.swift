@@ -24,6 +24,7 @@ extension Cairn {
           .object([
             "head": report.head.json,
             "clean": .bool(report.changes.isEmpty),
+            "files_read": .int(Int64(report.filesRead)),
             "changes": .array(
               report.changes.map { .object(["path": .string($0.path), "change": .string($0.change.rawValue)]) }),
           ]))

@@ -15,10 +15,13 @@ package struct FileChange: Sendable, Equatable {
 package struct StatusReport: Sendable {
   package var head: Head
   package var changes: [FileChange]
+  /// How many files had to be read because their stat data did not match the index.
+  package var filesRead: Int
 
-  package init(head: Head, changes: [FileChange]) {
+  package init(head: Head, changes: [FileChange], filesRead: Int = 0) {
     self.head = head
     self.changes = changes
+    self.filesRead = filesRead
   }
 
   /// Changes grouped by what the file holds ("samples", "labels/<field>", "other").
@@ -63,7 +66,9 @@ extension CairnRepository {
     }
     var current = snapshot.known
     for (file, id) in zip(candidates, hashed) { current[file.path] = id ?? ObjectID.emptyTree }
-    return StatusReport(head: snapshot.head, changes: Self.changes(head: snapshot.headFiles, current: current))
+    return StatusReport(
+      head: snapshot.head, changes: Self.changes(head: snapshot.headFiles, current: current),
+      filesRead: candidates.count)
   }
 
   static func changes(head: [String: ObjectID], current: [String: ObjectID]) -> [FileChange] {
