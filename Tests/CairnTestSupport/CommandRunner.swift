@@ -71,7 +71,7 @@ package enum CommandRunner {
 }
 
 /// Drains both pipes concurrently so a chatty process never blocks on a full pipe.
-private final class OutputCollector: @unchecked Sendable {
+final class OutputCollector: @unchecked Sendable {
   private let group = DispatchGroup()
   private var out = Data()
   private var err = Data()
@@ -92,5 +92,44 @@ private final class OutputCollector: @unchecked Sendable {
   func finish() -> (String, String) {
     group.wait()
     return (String(decoding: out, as: UTF8.self), String(decoding: err, as: UTF8.self))
+  }
+}
+
+/// A running `cairn` process.
+package final class RunningCommand: @unchecked Sendable {
+  private let process: Process
+  private let collector: OutputCollector
+
+  init(process: Process, collector: OutputCollector) {
+    self.process = process
+    self.collector = collector
+  }
+
+  /// Waits for the process and returns its output.
+  package func wait() -> CommandResult {
+    process.waitUntilExit()
+    let (stdout, stderr) = collector.finish()
+    return CommandResult(exitCode: process.terminationStatus, stdout: stdout, stderr: stderr)
+  }
+
+  /// Sends SIGKILL.
+  package func kill() { Foundation.kill(process.processIdentifier, SIGKILL) }
+}
+
+extension CommandRunner {
+  /// Starts `cairn` without waiting for it.
+  package static func startCairn(_ arguments: [String], in directory: String) throws -> RunningCommand {
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: cairnPath)
+    process.arguments = arguments
+    process.currentDirectoryURL = URL(fileURLWithPath: directory)
+    process.environment = environment
+    let out = Pipe()
+    let err = Pipe()
+    process.standardOutput = out
+    process.standardError = err
+    process.standardInput = FileHandle.nullDevice
+    try process.run()
+    return RunningCommand(process: process, collector: OutputCollector(out: out, err: err))
   }
 }
