@@ -16,6 +16,9 @@ package struct TemporaryDirectory: Sendable {
     path = String(cString: made)
   }
 
+  /// Wraps an existing folder (not removed unless asked).
+  package init(existing path: String) { self.path = path }
+
   /// A path inside the directory.
   package func appending(_ component: String) -> String { path + "/" + component }
 

@@ -70,7 +70,15 @@ extension CairnRepository {
         .validationFailed, "commit refused: \(summary) the format rules; nothing was written",
         violations: violations)
     }
-    if changes.isEmpty { throw CairnError(.nothingToCommit, "nothing to commit, working tree matches HEAD") }
+    if changes.isEmpty {
+      // A process killed after moving the branch but before writing the index leaves a stale
+      // index; bring it back in line with HEAD so plain git agrees.
+      if let headTree = snapshot.headTree, snapshot.indexTree != headTree {
+        try writeIndex(lock: lock, root: root, files: current, tree: headTree)
+        lockOpen = false
+      }
+      throw CairnError(.nothingToCommit, "nothing to commit, working tree matches HEAD")
+    }
 
     let (commitID, written) = try CairnError.wrap { () throws -> (ObjectID, Int) in
       let writer = try ObjectWriter(repository: git)

@@ -49,6 +49,8 @@ struct WorkingSnapshot {
   var headFiles: [String: ObjectID]
   var headTree: ObjectID?
   var head: Head
+  /// The tree the index mirrors, when known.
+  var indexTree: ObjectID?
 }
 
 extension CairnRepository {
@@ -107,8 +109,9 @@ extension CairnRepository {
       }
     }
     var headFiles: [String: ObjectID] = [:]
+    let indexTree = index.flatMap { indexedTree(of: $0) }
     if let headTree {
-      if let index, indexedTree(of: index) == headTree {
+      if let index, indexTree == headTree {
         for entry in index.entries { headFiles[entry.path] = entry.id }
       } else {
         try CairnError.wrap {
@@ -116,6 +119,7 @@ extension CairnRepository {
         }
       }
     }
-    return WorkingSnapshot(files: files, known: known, headFiles: headFiles, headTree: headTree, head: head)
+    return WorkingSnapshot(
+      files: files, known: known, headFiles: headFiles, headTree: headTree, head: head, indexTree: indexTree)
   }
 }
