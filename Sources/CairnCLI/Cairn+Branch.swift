@@ -48,12 +48,17 @@ extension Cairn {
           .object([
             "branches": .array(
               branches.map {
-                .object(["name": .string($0.name), "commit": .string($0.target.hex), "current": .bool($0.isCurrent)])
+                .object([
+                  "name": .string($0.name), "commit": .string($0.target.hex),
+                  "current": .bool($0.isCurrent),
+                ])
               })
           ]))
         return
       }
-      for branch in branches { Output.line("\(branch.isCurrent ? "*" : " ") \(branch.name) \(branch.target.short)") }
+      for branch in branches {
+        Output.line("\(branch.isCurrent ? "*" : " ") \(branch.name) \(branch.target.short)")
+      }
     }
   }
 }

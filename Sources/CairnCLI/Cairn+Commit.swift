@@ -17,18 +17,24 @@ extension Cairn {
     @Option(name: .shortAndLong, help: "The commit message.")
     var message: String
 
-    @Flag(help: "Rewrite parseable but non-canonical JSON files in canonical form instead of refusing them.")
+    @Flag(
+      help:
+        "Rewrite parseable but non-canonical JSON files in canonical form instead of refusing them."
+    )
     var normalize = false
 
     @Flag(help: "Print the result as JSON (envelope cairn.commit/v1).")
     var json = false
 
     func validate() throws {
-      if message.trimmingWhitespace().isEmpty { throw ValidationError("the commit message is empty") }
+      if message.trimmingWhitespace().isEmpty {
+        throw ValidationError("the commit message is empty")
+      }
     }
 
     func run() async throws {
-      let result = try repository.open().commit(message: message, normalize: normalize, now: currentTime())
+      let result = try repository.open().commit(
+        message: message, normalize: normalize, now: currentTime())
       let added = result.changes.filter { $0.change == .added }.count
       let modified = result.changes.filter { $0.change == .modified }.count
       let deleted = result.changes.filter { $0.change == .deleted }.count
@@ -38,13 +44,17 @@ extension Cairn {
           .object([
             "commit": .string(result.id.hex),
             "branch": result.branch.map { .string($0) } ?? .null,
-            "added": .int(Int64(added)), "modified": .int(Int64(modified)), "deleted": .int(Int64(deleted)),
+            "added": .int(Int64(added)), "modified": .int(Int64(modified)),
+            "deleted": .int(Int64(deleted)),
             "objects_written": .int(Int64(result.objectsWritten)),
           ]))
       } else {
         Output.line(
-          "[\(result.branch ?? "detached HEAD") \(result.id.short)] \(message.split(separator: "\n").first ?? "")")
-        Output.line(" \(result.changes.count) files changed: \(added) added, \(modified) modified, \(deleted) deleted")
+          "[\(result.branch ?? "detached HEAD") \(result.id.short)] \(message.split(separator: "\n").first ?? "")"
+        )
+        Output.line(
+          " \(result.changes.count) files changed: \(added) added, \(modified) modified, \(deleted) deleted"
+        )
       }
     }
   }

@@ -19,23 +19,29 @@ extension Cairn {
     var images: Int = 24
 
     func validate() throws {
-      if images < 2 || images > 10_000 { throw ValidationError("--images must be between 2 and 10000") }
+      if images < 2 || images > 10_000 {
+        throw ValidationError("--images must be between 2 and 10000")
+      }
     }
 
     func run() async throws {
       if let names = FileIO.list(directory), !names.isEmpty {
-        throw CairnError(.alreadyExists, "\(directory) exists and is not empty; choose another folder")
+        throw CairnError(
+          .alreadyExists, "\(directory) exists and is not empty; choose another folder")
       }
       step("1. Create a repository", "cairn init \(directory)")
       let repo = try CairnRepository.create(at: directory, bare: false, now: currentTime())
       let root = try repo.requireRoot(for: "demo")
-      Output.line("   git repository at \(repo.git.gitDirectory), branch main, format v\(FormatV1.version)")
+      Output.line(
+        "   git repository at \(repo.git.gitDirectory), branch main, format v\(FormatV1.version)")
 
       step("2. Draw \(images) synthetic images", "(PNG, 160×120, shapes with known boxes)")
       let dataset = DemoDataset.generate(count: images, seed: 2026)
       try CairnError.wrap {
         try FileIO.makeDirectories(root + "/media/images")
-        for image in dataset { try FileIO.writeAtomically(image.png, to: root + "/media/images/" + image.name) }
+        for image in dataset {
+          try FileIO.writeAtomically(image.png, to: root + "/media/images/" + image.name)
+        }
       }
       Output.line("   wrote \(dataset.count) images to \(root)/media/images")
 
@@ -65,20 +71,28 @@ extension Cairn {
       step("6. Commit the batch", "cairn commit -m \"Batch 1: …\"")
       let first = try repo.commit(
         message: "Batch 1: \(dataset.count) images with ground-truth boxes", now: currentTime())
-      Output.line("   [main \(first.id.short)] \(first.changes.count) files, \(first.objectsWritten) objects in one pack")
+      Output.line(
+        "   [main \(first.id.short)] \(first.changes.count) files, \(first.objectsWritten) objects in one pack"
+      )
 
       step("7. Relabel on a branch", "cairn switch -c relabel")
       _ = try repo.switchBranch("relabel", create: true)
       let edited = dataset[0]
-      if var file = try repo.readLabels(field: "ground_truth", key: edited.name), var label = file.labels.first?.object,
+      if var file = try repo.readLabels(field: "ground_truth", key: edited.name),
+        var label = file.labels.first?.object,
         let box = label["bbox"]?.array?.compactMap(\.number), box.count == 4
       {
-        label["bbox"] = .array([box[0] + 0.01, box[1] + 0.01, box[2] - 0.02, box[3] - 0.02].map { .double(($0 * 10_000).rounded() / 10_000) })
+        label["bbox"] = .array(
+          [box[0] + 0.01, box[1] + 0.01, box[2] - 0.02, box[3] - 0.02].map {
+            .double(($0 * 10_000).rounded() / 10_000)
+          })
         file.labels[0] = .object(label)
         try repo.writeLabels(field: "ground_truth", key: edited.name, labels: file.labels)
       }
-      let second = try repo.commit(message: "Tighten the first box of \(edited.name)", now: currentTime())
-      Output.line("   [relabel \(second.id.short)] \(second.changes.map(\.path).joined(separator: ", "))")
+      let second = try repo.commit(
+        message: "Tighten the first box of \(edited.name)", now: currentTime())
+      Output.line(
+        "   [relabel \(second.id.short)] \(second.changes.map(\.path).joined(separator: ", "))")
 
       step("8. History of one sample", "cairn log --oneline -- \(edited.name)")
       for commit in try repo.log(from: nil, keys: [edited.name], limit: nil) {
@@ -87,12 +101,15 @@ extension Cairn {
 
       step("9. Back to main", "cairn switch main")
       let back = try repo.switchBranch("main", create: false)
-      Output.line("   \(back.filesWritten) file(s) restored; branches: "
-        + (try repo.branches()).map { ($0.isCurrent ? "*" : "") + $0.name }.joined(separator: " "))
+      Output.line(
+        "   \(back.filesWritten) file(s) restored; branches: "
+          + (try repo.branches()).map { ($0.isCurrent ? "*" : "") + $0.name }.joined(separator: " ")
+      )
 
       step("10. Plain git sees ordinary commits", "git log --oneline --all")
       Output.line("   try: git -C \(directory) log --oneline --all && git -C \(directory) fsck")
-      Output.line("\nDone. Explore with: cairn -C \(directory) … (status, log, show HEAD:\(edited.name))")
+      Output.line(
+        "\nDone. Explore with: cairn -C \(directory) … (status, log, show HEAD:\(edited.name))")
     }
 
     private func step(_ title: String, _ command: String) {

@@ -40,12 +40,15 @@ extension Cairn {
           continue
         }
         Output.line("commit \(commit.id.hex)")
-        if commit.parents.count > 1 { Output.line("Merge: " + commit.parents.map(\.short).joined(separator: " ")) }
+        if commit.parents.count > 1 {
+          Output.line("Merge: " + commit.parents.map(\.short).joined(separator: " "))
+        }
         Output.line("Author: \(commit.author.name) <\(commit.author.email)>")
         Output.line("Date:   \(formatDate(commit.author.time))")
         Output.line()
-        for line in commit.message.split(separator: "\n", omittingEmptySubsequences: false).dropLast(
-          commit.message.hasSuffix("\n") ? 1 : 0)
+        for line in commit.message.split(separator: "\n", omittingEmptySubsequences: false)
+          .dropLast(
+            commit.message.hasSuffix("\n") ? 1 : 0)
         {
           Output.line("    \(line)")
         }

@@ -34,7 +34,8 @@ extension Cairn {
           Output.json(
             "cairn.sample/v1",
             .object([
-              "commit": .string(sample.commit.hex), "key": .string(sample.key), "sample": sample.record,
+              "commit": .string(sample.commit.hex), "key": .string(sample.key),
+              "sample": sample.record,
               "labels": .object(labels),
             ]))
         } else {
@@ -54,7 +55,9 @@ extension Cairn {
           .object([
             "commit": details.commit.json,
             "changes": .array(
-              details.changes.map { .object(["path": .string($0.path), "change": .string($0.change.rawValue)]) }),
+              details.changes.map {
+                .object(["path": .string($0.path), "change": .string($0.change.rawValue)])
+              }),
           ]))
         return
       }
@@ -76,7 +79,9 @@ extension Cairn {
         let deleted = changes.filter { $0.change == .deleted }.count
         Output.line(" \(group): \(added) added, \(modified) modified, \(deleted) deleted")
         if nameStatus {
-          for change in changes { Output.line("   \(change.change.rawValue.prefix(1).uppercased())  \(change.path)") }
+          for change in changes {
+            Output.line("   \(change.change.rawValue.prefix(1).uppercased())  \(change.path)")
+          }
         }
       }
     }
@@ -93,7 +98,8 @@ enum PrettyJSON {
       if elements.allSatisfy({ $0.array == nil && $0.object == nil }) {
         return "[" + elements.map { render($0) }.joined(separator: ", ") + "]"
       }
-      return "[\n" + elements.map { inner + render($0, indent: inner) }.joined(separator: ",\n") + "\n\(indent)]"
+      return "[\n" + elements.map { inner + render($0, indent: inner) }.joined(separator: ",\n")
+        + "\n\(indent)]"
     case .object(let members):
       if members.isEmpty { return "{}" }
       let keys = members.keys.sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) }

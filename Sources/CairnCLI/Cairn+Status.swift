@@ -26,7 +26,9 @@ extension Cairn {
             "clean": .bool(report.changes.isEmpty),
             "files_read": .int(Int64(report.filesRead)),
             "changes": .array(
-              report.changes.map { .object(["path": .string($0.path), "change": .string($0.change.rawValue)]) }),
+              report.changes.map {
+                .object(["path": .string($0.path), "change": .string($0.change.rawValue)])
+              }),
           ]))
         return
       }
@@ -43,12 +45,16 @@ extension Cairn {
         for change in changes.prefix(50) {
           Output.line("  \(change.change.rawValue.padding(8)) \(change.path)")
         }
-        if changes.count > 50 { Output.line("  … and \(changes.count - 50) more (use --json for all)") }
+        if changes.count > 50 {
+          Output.line("  … and \(changes.count - 50) more (use --json for all)")
+        }
       }
     }
   }
 }
 
 extension String {
-  func padding(_ width: Int) -> String { count >= width ? self : self + String(repeating: " ", count: width - count) }
+  func padding(_ width: Int) -> String {
+    count >= width ? self : self + String(repeating: " ", count: width - count)
+  }
 }

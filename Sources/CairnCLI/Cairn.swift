@@ -3,7 +3,7 @@ internal import CairnCore
 internal import GitStore
 
 #if canImport(Glibc)
-  internal import Glibc
+internal import Glibc
 #endif
 
 /// The `cairn` command: a git-native, versioned dataset store for visual AI.

@@ -1,7 +1,9 @@
 internal import CairnCore
 internal import GitStore
 
-/// Exit codes by error category. Documented in `Docs/cli.md`; never renumber one.
+/// Exit codes by error category.
+///
+/// Documented in `Docs/cli.md`; never renumber one.
 enum ExitCodes {
   static let success: Int32 = 0
   static let internalError: Int32 = 1

@@ -2,7 +2,7 @@ internal import CairnCore
 internal import GitStore
 
 #if canImport(Glibc)
-  internal import Glibc
+internal import Glibc
 #endif
 
 /// Writes command output: data to stdout, progress and warnings to stderr.
@@ -17,8 +17,9 @@ enum Output {
     write(2, text + "\n")
   }
 
-  /// Prints a JSON document wrapped in its versioned envelope key, e.g.
-  /// `{"cairn.status/v1": {...}}`.
+  /// Prints a JSON document wrapped in its versioned envelope key.
+  ///
+  /// For example `{"cairn.status/v1": {...}}`.
   static func json(_ envelope: String, _ body: JSONValue) {
     let bytes = CanonicalJSON.encode(.object([envelope: body]))
     write(1, String(decoding: bytes, as: UTF8.self))
@@ -28,7 +29,9 @@ enum Output {
     var bytes = Array(text.utf8)
     var done = 0
     while done < bytes.count {
-      let n = bytes.withUnsafeMutableBytes { raw in Glibc.write(fd, raw.baseAddress.map { $0 + done }, raw.count - done) }
+      let n = bytes.withUnsafeMutableBytes { raw in
+        Glibc.write(fd, raw.baseAddress.map { $0 + done }, raw.count - done)
+      }
       if n <= 0 { return }
       done += n
     }
@@ -38,7 +41,9 @@ enum Output {
   static func report(_ error: CairnError) {
     note("cairn: error: \(error.message)")
     let limit = 200
-    for violation in error.violations.prefix(limit) { note("  \(violation.location): \(violation.reason)") }
+    for violation in error.violations.prefix(limit) {
+      note("  \(violation.location): \(violation.reason)")
+    }
     if error.violations.count > limit { note("  … and \(error.violations.count - limit) more") }
   }
 }
@@ -47,7 +52,10 @@ extension Head {
   var json: JSONValue {
     switch self {
     case .branch(let name, let target):
-      .object(["branch": .string(name), "commit": target.map { .string($0.hex) } ?? .null, "detached": .bool(false)])
+      .object([
+        "branch": .string(name), "commit": target.map { .string($0.hex) } ?? .null,
+        "detached": .bool(false),
+      ])
     case .detached(let id):
       .object(["branch": .null, "commit": .string(id.hex), "detached": .bool(true)])
     }
@@ -55,7 +63,8 @@ extension Head {
 
   var text: String {
     switch self {
-    case .branch(let name, let target): "On branch \(name)" + (target == nil ? " (no commits yet)" : "")
+    case .branch(let name, let target):
+      "On branch \(name)" + (target == nil ? " (no commits yet)" : "")
     case .detached(let id): "HEAD detached at \(id.short)"
     }
   }
@@ -67,9 +76,12 @@ extension Commit {
       "id": .string(id.hex),
       "tree": .string(tree.hex),
       "parents": .array(parents.map { .string($0.hex) }),
-      "author": .object(["name": .string(author.name), "email": .string(author.email), "time": .int(author.time)]),
+      "author": .object([
+        "name": .string(author.name), "email": .string(author.email), "time": .int(author.time),
+      ]),
       "committer": .object([
-        "name": .string(committer.name), "email": .string(committer.email), "time": .int(committer.time),
+        "name": .string(committer.name), "email": .string(committer.email),
+        "time": .int(committer.time),
       ]),
       "message": .string(message),
     ])

@@ -37,7 +37,8 @@ package struct Commit: Sendable, Equatable {
 
   /// The first line of the message.
   package var summary: String {
-    String(message.split(separator: "\n", maxSplits: 1, omittingEmptySubsequences: false).first ?? "")
+    String(
+      message.split(separator: "\n", maxSplits: 1, omittingEmptySubsequences: false).first ?? "")
   }
 
   /// The raw bytes of a commit object.

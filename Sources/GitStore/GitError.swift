@@ -5,7 +5,9 @@ internal import CLibgit2
 /// The message names the values involved; `function` records which libgit2 call (or which
 /// step of Cairn's own object writer) failed, so a report can be traced to its cause.
 package struct GitError: Error, Sendable, CustomStringConvertible {
-  /// A category of git-layer failure. Growable: new codes are new static constants.
+  /// A category of git-layer failure.
+  ///
+  /// Growable: new codes are new static constants.
   package struct Code: Hashable, Sendable, CustomStringConvertible {
     package let rawValue: String
     package init(_ rawValue: String) { self.rawValue = rawValue }
@@ -66,8 +68,8 @@ package struct GitError: Error, Sendable, CustomStringConvertible {
 }
 
 @inline(__always)
-func check(_ result: Int32, _ function: String, context: @autoclosure () -> String = "") throws(
-  GitError
-) {
+func check(_ result: Int32, _ function: String, context: @autoclosure () -> String = "")
+  throws(GitError)
+{
   if result < 0 { throw GitError.libgit2(result, function, context: context()) }
 }

@@ -1,9 +1,9 @@
 internal import CLibgit2
 
 #if canImport(Glibc)
-  internal import Glibc
+internal import Glibc
 #elseif canImport(Darwin)
-  internal import Darwin
+internal import Darwin
 #endif
 
 private let libgit2Initialised: Bool = {
@@ -190,7 +190,9 @@ package final class GitRepository {
     defer { git_commit_free(commit) }
     var parents: [ObjectID] = []
     for index in 0..<git_commit_parentcount(commit) {
-      if let parent = git_commit_parent_id(commit, index) { parents.append(ObjectID(parent.pointee)) }
+      if let parent = git_commit_parent_id(commit, index) {
+        parents.append(ObjectID(parent.pointee))
+      }
     }
     guard let treeID = git_commit_tree_id(commit) else {
       throw GitError(.corrupt, "commit \(id.hex) has no tree")
@@ -260,7 +262,9 @@ package final class GitRepository {
   /// Lists references whose full name starts with `prefix`, sorted by name.
   package func references(withPrefix prefix: String) throws(GitError) -> [(String, ObjectID)] {
     var iterator: OpaquePointer?
-    try check(git_reference_iterator_glob_new(&iterator, pointer, prefix + "*"), "git_reference_iterator_glob_new")
+    try check(
+      git_reference_iterator_glob_new(&iterator, pointer, prefix + "*"),
+      "git_reference_iterator_glob_new")
     guard let iterator else { return [] }
     defer { git_reference_iterator_free(iterator) }
     var result: [(String, ObjectID)] = []
@@ -280,7 +284,10 @@ package final class GitRepository {
   /// Points `name` at `id` with compare-and-swap semantics.
   ///
   /// - Parameters:
+  ///   - name: The full reference name (`refs/heads/main`).
+  ///   - id: The new target.
   ///   - expected: The id the reference must hold now; nil means it must not exist yet.
+  ///   - message: The reflog message.
   /// - Throws: `GitError` with code `.raceLost` when the reference moved meanwhile, `.exists`
   ///   when it was expected to be new, `.locked` when another process holds its lock.
   package func updateReference(
@@ -323,7 +330,8 @@ package final class GitRepository {
     if let oid = git_reference_target(reference), ObjectID(oid.pointee) != expected {
       throw GitError(.raceLost, "\(name) moved while this operation ran; nothing was changed")
     }
-    try check(git_reference_delete(reference), "git_reference_delete", context: "cannot delete \(name)")
+    try check(
+      git_reference_delete(reference), "git_reference_delete", context: "cannot delete \(name)")
   }
 
   /// Points HEAD at a branch (which may not have commits yet).
@@ -377,8 +385,9 @@ package final class GitRepository {
     }
   }
 
-  /// The number of changed files libgit2's own tree-to-tree diff reports. Kept for comparison
-  /// in benchmarks: libgit2 1.5 does not prune identical subtrees.
+  /// The number of changed files libgit2's own tree-to-tree diff reports.
+  ///
+  /// Kept for comparison in benchmarks: libgit2 1.5 does not prune identical subtrees.
   package func libgit2DiffCount(_ old: ObjectID, _ new: ObjectID) throws(GitError) -> Int {
     var oldOID = old.gitOID
     var newOID = new.gitOID

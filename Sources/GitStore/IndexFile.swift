@@ -1,9 +1,9 @@
 internal import Crypto
 
 #if canImport(Glibc)
-  internal import Glibc
+internal import Glibc
 #elseif canImport(Darwin)
-  internal import Darwin
+internal import Darwin
 #endif
 
 /// One entry of git's index: a tracked file, its blob id and the file's stat data.
@@ -127,10 +127,15 @@ package struct IndexFile: Sendable {
   }
 
   static func parse(_ bytes: [UInt8], path: String) throws(GitError) -> IndexFile {
-    func corrupt(_ why: String) -> GitError { GitError(.corrupt, "\(path) is not a valid git index: \(why)") }
-    guard bytes.count >= 32, bytes[0..<4].elementsEqual("DIRC".utf8) else { throw corrupt("bad header") }
+    func corrupt(_ why: String) -> GitError {
+      GitError(.corrupt, "\(path) is not a valid git index: \(why)")
+    }
+    guard bytes.count >= 32, bytes[0..<4].elementsEqual("DIRC".utf8) else {
+      throw corrupt("bad header")
+    }
     func u32(_ at: Int) -> UInt32 {
-      UInt32(bytes[at]) << 24 | UInt32(bytes[at + 1]) << 16 | UInt32(bytes[at + 2]) << 8 | UInt32(bytes[at + 3])
+      UInt32(bytes[at]) << 24 | UInt32(bytes[at + 1]) << 16 | UInt32(bytes[at + 2]) << 8
+        | UInt32(bytes[at + 3])
     }
     let version = u32(4)
     guard version == 2 || version == 3 else { throw corrupt("version \(version) is not supported") }
@@ -141,14 +146,17 @@ package struct IndexFile: Sendable {
     let end = bytes.count - 20
     for _ in 0..<count {
       guard at + 62 <= end else { throw corrupt("truncated entry") }
-      let id = bytes.withUnsafeBytes { ObjectID(raw: UnsafeRawBufferPointer(rebasing: $0[(at + 40)..<(at + 60)])) }
+      let id = bytes.withUnsafeBytes {
+        ObjectID(raw: UnsafeRawBufferPointer(rebasing: $0[(at + 40)..<(at + 60)]))
+      }
       let flags = UInt16(bytes[at + 60]) << 8 | UInt16(bytes[at + 61])
       var headerSize = 62
       if version == 3 && flags & 0x4000 != 0 { headerSize += 2 }
       var nameEnd = at + headerSize
       while nameEnd < end && bytes[nameEnd] != 0 { nameEnd += 1 }
       guard nameEnd < end else { throw corrupt("unterminated path") }
-      var entry = IndexEntry(path: String(decoding: bytes[(at + headerSize)..<nameEnd], as: UTF8.self), id: id)
+      var entry = IndexEntry(
+        path: String(decoding: bytes[(at + headerSize)..<nameEnd], as: UTF8.self), id: id)
       entry.ctimeSeconds = u32(at)
       entry.ctimeNanoseconds = u32(at + 4)
       entry.mtimeSeconds = u32(at + 8)
@@ -165,7 +173,9 @@ package struct IndexFile: Sendable {
       at += (length + 8) & ~7
     }
     var index = IndexFile(entries: entries)
-    index.checksum = bytes.withUnsafeBytes { ObjectID(raw: UnsafeRawBufferPointer(rebasing: $0[end..<(end + 20)])) }
+    index.checksum = bytes.withUnsafeBytes {
+      ObjectID(raw: UnsafeRawBufferPointer(rebasing: $0[end..<(end + 20)]))
+    }
     return index
   }
 

@@ -5,7 +5,7 @@ package struct ObjectID: Hashable, Comparable, Sendable, CustomStringConvertible
   package var bytes: (UInt64, UInt64, UInt32)
 
   /// The id of git's empty tree.
-  package static let emptyTree = ObjectID(hex: "4b825dc642cb6eb9a060e54bf8d69288fbee4904")!
+  package static let emptyTree = ObjectHasher.id(of: .tree, [UInt8]())
 
   package init(bytes: (UInt64, UInt64, UInt32)) { self.bytes = bytes }
 

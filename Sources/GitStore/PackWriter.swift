@@ -2,9 +2,9 @@ internal import CZlib
 internal import Crypto
 
 #if canImport(Glibc)
-  internal import Glibc
+internal import Glibc
 #elseif canImport(Darwin)
-  internal import Darwin
+internal import Darwin
 #endif
 
 /// Writes one packfile and its version-2 index straight to disk, without deltas.
@@ -34,6 +34,7 @@ package final class PackWriter {
   /// - Parameters:
   ///   - objectsDirectory: The repository's `objects` directory.
   ///   - temporaryDirectory: A directory on the same file system, outside `objects`.
+  /// - Throws: `GitError` `.io` when the temporary file cannot be created.
   package init(objectsDirectory: String, temporaryDirectory: String) throws(GitError) {
     packDirectory = objectsDirectory + "/pack"
     try FileIO.makeDirectories(packDirectory)
@@ -49,7 +50,8 @@ package final class PackWriter {
         function: "mkstemp")
     }
     descriptor = fd
-    temporaryPath = String(decoding: template.dropLast().map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    temporaryPath = String(
+      decoding: template.dropLast().map { UInt8(bitPattern: $0) }, as: UTF8.self)
     buffer.reserveCapacity(1 << 20)
     buffer.append(contentsOf: [UInt8](repeating: 0, count: 12))
   }
@@ -150,12 +152,16 @@ package final class PackWriter {
     var chunk = [UInt8](repeating: 0, count: 1 << 20)
     var position: off_t = 0
     while true {
-      let read = chunk.withUnsafeMutableBytes { pread(descriptor, $0.baseAddress, $0.count, position) }
+      let read = chunk.withUnsafeMutableBytes {
+        pread(descriptor, $0.baseAddress, $0.count, position)
+      }
       if read < 0 {
         throw GitError(.io, "cannot read \(temporaryPath): \(errnoText())", function: "pread")
       }
       if read == 0 { break }
-      chunk.withUnsafeBytes { hasher.update(bufferPointer: UnsafeRawBufferPointer(rebasing: $0[0..<read])) }
+      chunk.withUnsafeBytes {
+        hasher.update(bufferPointer: UnsafeRawBufferPointer(rebasing: $0[0..<read]))
+      }
       position += off_t(read)
     }
     _ = lseek(descriptor, 0, SEEK_END)
@@ -198,7 +204,10 @@ package final class PackWriter {
 }
 
 func bigEndian(_ value: UInt32) -> [UInt8] {
-  [UInt8(value >> 24), UInt8(truncatingIfNeeded: value >> 16), UInt8(truncatingIfNeeded: value >> 8), UInt8(truncatingIfNeeded: value)]
+  [
+    UInt8(value >> 24), UInt8(truncatingIfNeeded: value >> 16),
+    UInt8(truncatingIfNeeded: value >> 8), UInt8(truncatingIfNeeded: value),
+  ]
 }
 
 func hexString(_ bytes: some Sequence<UInt8>) -> String {

@@ -57,7 +57,8 @@ import Testing
     // An unreadable file is refused the same way.
     try FileManager.default.removeItem(atPath: dir.appending("batch2/cut.png"))
     try FileManager.default.removeItem(atPath: dir.appending("batch2/fake.jpg"))
-    try FileManager.default.createDirectory(atPath: dir.appending("batch2/dir.png"), withIntermediateDirectories: true)
+    try FileManager.default.createDirectory(
+      atPath: dir.appending("batch2/dir.png"), withIntermediateDirectories: true)
     chmod(dir.appending("batch2/img1.png"), 0)
     defer { chmod(dir.appending("batch2/img1.png"), 0o644) }
     if getuid() != 0 {
@@ -79,7 +80,8 @@ import Testing
     let result = try cairn("commit", "-m", "broken", in: dir.path)
     #expect(result.exitCode == 6, "\(result)")
     #expect(result.stderr.contains("\(path): broken JSON at line 2"), "\(result.stderr)")
-    #expect(result.stderr.contains("\(labelPath): labels for sample 'ghost.png', which does not exist"))
+    #expect(
+      result.stderr.contains("\(labelPath): labels for sample 'ghost.png', which does not exist"))
     #expect(result.stderr.contains("nothing was written"))
     #expect(try state(dir) == before)
     try expectFsckClean(dir.path)
@@ -92,8 +94,10 @@ import Testing
     let record = try SampleRecord(json: try JSONParser.parse(Array(try dir.read(path).utf8)))
     var tagged = record
     tagged.tags = ["reviewed"]
-    let pretty = "{\n  \"tags\": [\"reviewed\"],\n  \"key\": \"img0.png\",\n  \"fields\": {},\n  \"media\": "
-      + String(decoding: CanonicalJSON.encode(record.media.json).dropLast(), as: UTF8.self) + "\n}\n"
+    let pretty =
+      "{\n  \"tags\": [\"reviewed\"],\n  \"key\": \"img0.png\",\n  \"fields\": {},\n  \"media\": "
+      + String(decoding: CanonicalJSON.encode(record.media.json).dropLast(), as: UTF8.self)
+      + "\n}\n"
     try dir.write(pretty, to: path)
     let refused = try cairn("commit", "-m", "pretty", in: dir.path)
     #expect(refused.exitCode == 6)
@@ -123,7 +127,9 @@ import Testing
     try dir.write(record.encoded, to: path)
     let commit = try cairn("commit", "-m", "escape", in: dir.path)
     #expect(commit.exitCode == 6)
-    #expect(commit.stderr.contains("\(path): media uri '../../etc/passwd' escapes the repository"), "\(commit.stderr)")
+    #expect(
+      commit.stderr.contains("\(path): media uri '../../etc/passwd' escapes the repository"),
+      "\(commit.stderr)")
 
     // A file outside the format's layout is refused too.
     try dir.write("x", to: "samples/oops.json")

@@ -12,7 +12,8 @@ import Testing
     for index in 0..<count {
       let key = "frame/\(index).png"
       let media = MediaRecord(
-        uri: "media/\(index).png", sha256: String(repeating: "ab", count: 32), size: 1000 + Int64(index),
+        uri: "media/\(index).png", sha256: String(repeating: "ab", count: 32),
+        size: 1000 + Int64(index),
         kind: "image", format: "png", width: 640, height: 480)
       try dir.write(SampleRecord(key: key, media: media).encoded, to: FormatV1.samplePath(key))
       let labels: [JSONValue] = (0..<4).map { box in
@@ -53,7 +54,8 @@ import Testing
     for attempt in 0..<attempts {
       let work = base.appending("run\(attempt)")
       try copy(template, to: work)
-      let fraction = (Double(attempt) + Double.random(in: 0..<1, using: &generator)) / Double(attempts) * 1.2
+      let fraction =
+        (Double(attempt) + Double.random(in: 0..<1, using: &generator)) / Double(attempts) * 1.2
       let running = try CommandRunner.startCairn(["commit", "-m", "batch"], in: work)
       try Task.checkCancellation()
       usleep(UInt32(max(0, fraction * duration.seconds * 1_000_000)))
@@ -66,8 +68,12 @@ import Testing
         outcomes["old", default: 0] += 1
       } else {
         outcomes["new", default: 0] += 1
-        #expect(try revParse("HEAD~1", in: work) == old, "branch moved to something other than a child of the old commit")
-        #expect(try git("ls-tree", "-r", "--name-only", "HEAD", in: work).stdout.split(separator: "\n").count == 3002)
+        #expect(
+          try revParse("HEAD~1", in: work) == old,
+          "branch moved to something other than a child of the old commit")
+        #expect(
+          try git("ls-tree", "-r", "--name-only", "HEAD", in: work).stdout.split(separator: "\n")
+            .count == 3002)
       }
       // A stale lock is removed by hand, as with git; then the work can be finished.
       try? FileManager.default.removeItem(atPath: work + "/.git/index.lock")
@@ -107,7 +113,8 @@ import Testing
       try expectFsckClean(work)
       #expect(try revParse("HEAD", in: work) == old)
       // Every sample file present is complete and valid: files are replaced atomically.
-      let samples = FileManager.default.enumerator(atPath: work + "/samples")?.allObjects as? [String] ?? []
+      let samples =
+        FileManager.default.enumerator(atPath: work + "/samples")?.allObjects as? [String] ?? []
       for file in samples where file.hasSuffix(".json") {
         let path = "samples/" + file
         let bytes = try Array(Data(contentsOf: URL(fileURLWithPath: work + "/" + path)))

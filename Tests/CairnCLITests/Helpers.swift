@@ -16,11 +16,13 @@ func git(_ arguments: String..., in directory: String) throws -> CommandResult {
 }
 
 /// Checks that `git fsck` finds no error in the repository.
-func expectFsckClean(_ directory: String, sourceLocation: SourceLocation = #_sourceLocation) throws {
+func expectFsckClean(_ directory: String, sourceLocation: SourceLocation = #_sourceLocation) throws
+{
   let fsck = try CommandRunner.git(["fsck", "--full", "--no-progress"], in: directory)
   #expect(fsck.exitCode == 0, "git fsck failed: \(fsck)", sourceLocation: sourceLocation)
   let bad = (fsck.stdout + fsck.stderr).split(separator: "\n").filter {
-    $0.hasPrefix("error") || $0.hasPrefix("missing") || $0.hasPrefix("broken") || $0.contains("corrupt")
+    $0.hasPrefix("error") || $0.hasPrefix("missing") || $0.hasPrefix("broken")
+      || $0.contains("corrupt")
   }
   #expect(bad.isEmpty, "git fsck: \(bad)", sourceLocation: sourceLocation)
 }
@@ -32,7 +34,9 @@ func revParse(_ revision: String, in directory: String) throws -> String {
 }
 
 /// Writes `count` small PNG images into `directory/relative`.
-func writeImages(_ count: Int, into dir: TemporaryDirectory, folder: String, size: (Int, Int) = (32, 24)) throws {
+func writeImages(
+  _ count: Int, into dir: TemporaryDirectory, folder: String, size: (Int, Int) = (32, 24)
+) throws {
   for index in 0..<count {
     var canvas = Canvas(width: size.0, height: size.1, background: (10, 20, UInt8(index % 250)))
     canvas.fillRect(x: index % 10, y: 2, w: 6, h: 5, color: (250, 0, 0))
@@ -41,7 +45,9 @@ func writeImages(_ count: Int, into dir: TemporaryDirectory, folder: String, siz
 }
 
 /// Parses a command's JSON output and returns the body under its envelope key.
-func envelope(_ result: CommandResult, _ key: String, sourceLocation: SourceLocation = #_sourceLocation) throws
+func envelope(
+  _ result: CommandResult, _ key: String, sourceLocation: SourceLocation = #_sourceLocation
+) throws
   -> JSONValue
 {
   let value = try JSONParser.parse(result.stdout)

@@ -38,7 +38,9 @@ import Testing
     let push = try git("push", "-q", "origin", "main", in: work)
     #expect(push.exitCode == 0, "\(push)")
     try expectFsckClean(dir.appending("server.git"))
-    #expect(try git("--git-dir", "server.git", "log", "--oneline", in: dir.path).stdout.contains("two images"))
+    #expect(
+      try git("--git-dir", "server.git", "log", "--oneline", in: dir.path).stdout.contains(
+        "two images"))
     // Commands that need a working tree refuse a bare repository with their own code.
     #expect(try cairn("status", in: dir.appending("server.git")).exitCode == 12)
   }
@@ -67,20 +69,24 @@ import Testing
     #expect(try git("status", "--porcelain", in: dir.path).stdout.isEmpty)
 
     // The sample records what the file holds.
-    let shown = try envelope(try cairn("show", "HEAD:cam/img3.png", "--json", in: dir.path), "cairn.sample/v1")
+    let shown = try envelope(
+      try cairn("show", "HEAD:cam/img3.png", "--json", in: dir.path), "cairn.sample/v1")
     let media = try #require(shown["sample"]?["media"])
     #expect(media["width"] == .int(32))
     #expect(media["height"] == .int(24))
     #expect(media["uri"] == .string("media/cam/img3.png"))
     let bytes = try Data(contentsOf: URL(fileURLWithPath: dir.appending("media/cam/img3.png")))
     #expect(media["size"] == .int(Int64(bytes.count)))
-    let sha = try CommandRunner.run("/usr/bin/sha256sum", [dir.appending("media/cam/img3.png")], in: dir.path)
+    let sha = try CommandRunner.run(
+      "/usr/bin/sha256sum", [dir.appending("media/cam/img3.png")], in: dir.path)
     #expect(media["sha256"]?.string.map { sha.stdout.hasPrefix($0) } == true)
 
     // Re-importing the same folder changes nothing.
     let again = try cairn("import", "images", "media", "--json", in: dir.path)
     #expect(try envelope(again, "cairn.import/v1")["unchanged"] == .int(6))
-    #expect(try envelope(try cairn("status", "--json", in: dir.path), "cairn.status/v1")["clean"] == .bool(true))
+    #expect(
+      try envelope(try cairn("status", "--json", in: dir.path), "cairn.status/v1")["clean"]
+        == .bool(true))
     #expect(try cairn("commit", "-m", "again", in: dir.path).exitCode == 10)
     try expectFsckClean(dir.path)
   }
@@ -99,11 +105,14 @@ import Testing
     #expect(added.contains("kitti/image_2/000000.png"))
     #expect(added.contains("kitti/velodyne/000000.bin"))
     #expect(try cairn("commit", "-m", "kitti", in: dir.path).exitCode == 0)
-    let image = try envelope(try cairn("show", "HEAD:kitti/image_2/000000.png", "--json", in: dir.path), "cairn.sample/v1")
+    let image = try envelope(
+      try cairn("show", "HEAD:kitti/image_2/000000.png", "--json", in: dir.path), "cairn.sample/v1")
     #expect(image["sample"]?["media"]?["width"] == .int(1224))
     #expect(image["sample"]?["media"]?["height"] == .int(370))
     #expect(image["sample"]?["media"]?["uri"]?.string?.hasPrefix("file:///") == true)
-    let cloud = try envelope(try cairn("show", "HEAD:kitti/velodyne/000000.bin", "--json", in: dir.path), "cairn.sample/v1")
+    let cloud = try envelope(
+      try cairn("show", "HEAD:kitti/velodyne/000000.bin", "--json", in: dir.path), "cairn.sample/v1"
+    )
     #expect(cloud["sample"]?["media"]?["kind"] == .string("point_cloud"))
     #expect(cloud["sample"]?["media"]?["points"] == .int(115_384))
     try expectFsckClean(dir.path)
@@ -123,22 +132,31 @@ import Testing
       ])
     try dir.write(file.encoded, to: FormatV1.labelPath(field: "ground_truth", key: key))
     let status = try cairn("status", in: dir.path)
-    #expect(status.stdout.contains("labels/ground_truth: 1 added, 0 modified, 0 deleted"), "\(status)")
+    #expect(
+      status.stdout.contains("labels/ground_truth: 1 added, 0 modified, 0 deleted"), "\(status)")
     #expect(try cairn("commit", "-m", "label img1", in: dir.path).exitCode == 0)
 
     let history = try envelope(try cairn("log", "--json", "--", key, in: dir.path), "cairn.log/v1")
-    #expect(history["commits"]?.array?.compactMap { $0["message"]?.string } == ["label img1\n", "import\n"])
-    let other = try envelope(try cairn("log", "--json", "--", "img2.png", in: dir.path), "cairn.log/v1")
+    #expect(
+      history["commits"]?.array?.compactMap { $0["message"]?.string } == [
+        "label img1\n", "import\n",
+      ])
+    let other = try envelope(
+      try cairn("log", "--json", "--", "img2.png", in: dir.path), "cairn.log/v1")
     #expect(other["commits"]?.array?.count == 1)
     let text = try cairn("log", "--oneline", in: dir.path)
     #expect(text.stdout.split(separator: "\n").count == 3)
 
     let shown = try envelope(try cairn("show", "HEAD", "--json", in: dir.path), "cairn.show/v1")
-    #expect(shown["changes"]?.array?.first?["path"] == .string(FormatV1.labelPath(field: "ground_truth", key: key)))
-    let sample = try envelope(try cairn("show", "HEAD:\(key)", "--json", in: dir.path), "cairn.sample/v1")
+    #expect(
+      shown["changes"]?.array?.first?["path"]
+        == .string(FormatV1.labelPath(field: "ground_truth", key: key)))
+    let sample = try envelope(
+      try cairn("show", "HEAD:\(key)", "--json", in: dir.path), "cairn.sample/v1")
     #expect(sample["labels"]?["ground_truth"]?["labels"]?.array?.first?["label"] == .string("car"))
     // The sample as it was one commit earlier has no labels.
-    let before = try envelope(try cairn("show", "HEAD~1:\(key)", "--json", in: dir.path), "cairn.sample/v1")
+    let before = try envelope(
+      try cairn("show", "HEAD~1:\(key)", "--json", in: dir.path), "cairn.sample/v1")
     #expect(before["labels"] == .object([:]))
     try expectFsckClean(dir.path)
   }

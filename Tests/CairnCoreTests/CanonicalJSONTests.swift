@@ -3,12 +3,16 @@ import Testing
 
 @Suite struct CanonicalJSONTests {
   @Test func encodesSortedCompactWithFinalNewline() throws {
-    let value = try JSONParser.parse("{ \"b\": [1, 2.5, true, null], \"a\": {\"z\": \"x\", \"y\": -0.0001} }")
-    #expect(String(decoding: CanonicalJSON.encode(value), as: UTF8.self) == "{\"a\":{\"y\":-0.0001,\"z\":\"x\"},\"b\":[1,2.5,true,null]}\n")
+    let value = try JSONParser.parse(
+      "{ \"b\": [1, 2.5, true, null], \"a\": {\"z\": \"x\", \"y\": -0.0001} }")
+    #expect(
+      String(decoding: CanonicalJSON.encode(value), as: UTF8.self)
+        == "{\"a\":{\"y\":-0.0001,\"z\":\"x\"},\"b\":[1,2.5,true,null]}\n")
   }
 
   @Test(arguments: [
-    "{\"a\":1}\n", "[]\n", "{\"k\":\"caf\u{E9} \\\"q\\\" \\\\ \\n\\u0001\"}\n", "{\"d\":3.0,\"e\":1e-05,\"i\":3}\n",
+    "{\"a\":1}\n", "[]\n", "{\"k\":\"caf\u{E9} \\\"q\\\" \\\\ \\n\\u0001\"}\n",
+    "{\"d\":3.0,\"e\":1e-05,\"i\":3}\n",
     "{\"big\":1e+20,\"neg\":-12}\n",
   ])
   func canonicalTextRoundTrips(text: String) throws {
@@ -28,8 +32,10 @@ import Testing
   }
 
   @Test(arguments: [
-    ("{\"a\":1,\"a\":2}", "duplicate key"), ("{\"a\":1,}", "expected a string key"), ("[1 2]", "expected ','"),
-    ("{\"a\":01}", "leading zero"), ("\"\\ud800\"", "unpaired surrogate"), ("[1] x", "after the JSON value"),
+    ("{\"a\":1,\"a\":2}", "duplicate key"), ("{\"a\":1,}", "expected a string key"),
+    ("[1 2]", "expected ','"),
+    ("{\"a\":01}", "leading zero"), ("\"\\ud800\"", "unpaired surrogate"),
+    ("[1] x", "after the JSON value"),
     ("{\"a\":\"\u{01}\"}", "control character"), ("", "unexpected end"), ("tru", "unexpected end"),
     ("1e999", "out of range"),
   ])

@@ -2,7 +2,9 @@ import CairnCore
 import Testing
 
 @Suite struct FormatTests {
-  @Test(arguments: ["image_2/000001.png", "a b/ç.jpg", ".hidden", "x%y", "k:1", "UPPER-lower_09.pcd"])
+  @Test(arguments: [
+    "image_2/000001.png", "a b/ç.jpg", ".hidden", "x%y", "k:1", "UPPER-lower_09.pcd",
+  ])
   func keysEncodeReversiblyIntoFileNames(key: String) throws {
     let name = FormatV1.encodeKey(key)
     #expect(!name.contains("/"))
@@ -10,7 +12,9 @@ import Testing
     #expect(FormatV1.decodeKey(name) == key)
     let path = FormatV1.samplePath(key)
     #expect(try FormatV1.classify(path).get() == .sample(key: key))
-    #expect(try FormatV1.classify(FormatV1.labelPath(field: "gt", key: key)).get() == .label(field: "gt", key: key))
+    #expect(
+      try FormatV1.classify(FormatV1.labelPath(field: "gt", key: key)).get()
+        == .label(field: "gt", key: key))
   }
 
   @Test func shardsAreTwoLevelsOf64() {
@@ -47,24 +51,32 @@ import Testing
   @Test func validatorChecksRecords() {
     let key = "img/1.png"
     let path = FormatV1.samplePath(key)
-    let media = MediaRecord(uri: "media/img/1.png", sha256: String(repeating: "a", count: 64), size: 10, kind: "image", format: "png", width: 4, height: 3)
+    let media = MediaRecord(
+      uri: "media/img/1.png", sha256: String(repeating: "a", count: 64), size: 10, kind: "image",
+      format: "png", width: 4, height: 3)
     let good = SampleRecord(key: key, media: media).encoded
     #expect(Validator.check(path: path, bytes: good) == .valid)
     #expect(Validator.check(path: FormatV1.samplePath("other"), bytes: good) != .valid)
     var escaping = media
     escaping.uri = "../../etc/passwd"
-    guard case .invalid(let reason) = Validator.check(path: path, bytes: SampleRecord(key: key, media: escaping).encoded) else {
+    guard
+      case .invalid(let reason) = Validator.check(
+        path: path, bytes: SampleRecord(key: key, media: escaping).encoded)
+    else {
       Issue.record("accepted a media uri that escapes the repository")
       return
     }
     #expect(reason.contains("escapes"))
-    let pretty = Array("{ \"fields\": {}, \"key\": \"img/1.png\", \"media\": \(String(decoding: media.json.canonical, as: UTF8.self)), \"tags\": [] }".utf8)
+    let pretty = Array(
+      "{ \"fields\": {}, \"key\": \"img/1.png\", \"media\": \(String(decoding: media.json.canonical, as: UTF8.self)), \"tags\": [] }"
+        .utf8)
     guard case .notCanonical(let canonical) = Validator.check(path: path, bytes: pretty) else {
       Issue.record("accepted non-canonical JSON")
       return
     }
     #expect(canonical == good)
-    guard case .invalid(let broken) = Validator.check(path: path, bytes: Array("{\"key\": ".utf8)) else {
+    guard case .invalid(let broken) = Validator.check(path: path, bytes: Array("{\"key\": ".utf8))
+    else {
       Issue.record("accepted broken JSON")
       return
     }
@@ -74,17 +86,27 @@ import Testing
   @Test func labelFilesNeedUniqueValidIDs() {
     let key = "s1"
     let path = FormatV1.labelPath(field: "ground_truth", key: key)
-    func file(_ labels: [JSONValue]) -> [UInt8] { LabelFile(field: "ground_truth", sample: key, labels: labels).encoded }
+    func file(_ labels: [JSONValue]) -> [UInt8] {
+      LabelFile(field: "ground_truth", sample: key, labels: labels).encoded
+    }
     let box: JSONValue = .array([.double(0.1), .double(0.1), .double(0.2), .double(0.2)])
-    let label: JSONValue = .object(["id": .string("a1"), "type": .string("detection"), "label": .string("car"), "bbox": box])
+    let label: JSONValue = .object([
+      "id": .string("a1"), "type": .string("detection"), "label": .string("car"), "bbox": box,
+    ])
     #expect(Validator.check(path: path, bytes: file([label])) == .valid)
-    #expect(Validator.check(path: path, bytes: file([label, label])) == .invalid("label id a1 appears twice"))
+    #expect(
+      Validator.check(path: path, bytes: file([label, label]))
+        == .invalid("label id a1 appears twice"))
     let negative: JSONValue = .object([
       "id": .string("b"), "type": .string("detection"), "label": .string("car"),
       "bbox": .array([.int(0), .int(0), .int(-1), .int(1)]),
     ])
-    #expect(Validator.check(path: path, bytes: file([negative])) == .invalid("label b: \"bbox\" has a negative width or height"))
-    #expect(Validator.check(path: FormatV1.labelPath(field: "pred", key: key), bytes: file([label])) != .valid)
+    #expect(
+      Validator.check(path: path, bytes: file([negative]))
+        == .invalid("label b: \"bbox\" has a negative width or height"))
+    #expect(
+      Validator.check(path: FormatV1.labelPath(field: "pred", key: key), bytes: file([label]))
+        != .valid)
   }
 }
 

@@ -118,7 +118,9 @@ package final class RunningCommand: @unchecked Sendable {
 
 extension CommandRunner {
   /// Starts `cairn` without waiting for it.
-  package static func startCairn(_ arguments: [String], in directory: String) throws -> RunningCommand {
+  package static func startCairn(_ arguments: [String], in directory: String) throws
+    -> RunningCommand
+  {
     let process = Process()
     process.executableURL = URL(fileURLWithPath: cairnPath)
     process.arguments = arguments

@@ -13,15 +13,17 @@ package enum Fixtures {
     let path = URL(fileURLWithPath: packageRoot).deletingLastPathComponent()
       .appendingPathComponent("shared/fixtures").path
     var isDirectory: ObjCBool = false
-    return FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) && isDirectory.boolValue
+    return FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory)
+      && isDirectory.boolValue
       ? path : nil
   }
 
   /// Whether tests run under CI, where a missing fixtures folder is a failure.
   package static var isCI: Bool { ProcessInfo.processInfo.environment["CI"] == "true" }
 
-  /// The path of a fixture file, or nil (after printing why) when fixtures are absent outside CI.
-  /// Under CI a missing folder returns nil and the caller must record a failure.
+  /// The path of a fixture file, or nil when the fixtures are absent.
+  ///
+  /// Prints why it returns nil. Under CI a missing folder returns nil and the caller must record a failure.
   package static func path(_ relative: String) -> String? {
     guard let root else {
       print("skipping: ../shared/fixtures is absent (needed: \(relative))")

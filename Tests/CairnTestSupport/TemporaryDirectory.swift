@@ -32,7 +32,8 @@ package struct TemporaryDirectory: Sendable {
   /// Writes `bytes` to `relative`, creating folders.
   package func write(_ bytes: [UInt8], to relative: String) throws {
     let url = URL(fileURLWithPath: appending(relative))
-    try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
+    try FileManager.default.createDirectory(
+      at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
     try Data(bytes).write(to: url)
   }
 

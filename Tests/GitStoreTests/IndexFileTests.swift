@@ -16,7 +16,8 @@ import Testing
     // Replace git's index by ours.
     var entries: [IndexEntry] = []
     for path in paths {
-      var entry = IndexEntry(path: path, id: ObjectHasher.id(of: .blob, Array("content of \(path)\n".utf8)))
+      var entry = IndexEntry(
+        path: path, id: ObjectHasher.id(of: .blob, Array("content of \(path)\n".utf8)))
       entry.setStat(try #require(FileStat.of(dir.appending(path))))
       entries.append(entry)
     }
@@ -24,7 +25,9 @@ import Testing
     try Data(bytes).write(to: URL(fileURLWithPath: dir.appending(".git/index")))
     let listed = try CommandRunner.git(["ls-files", "-s"], in: dir.path)
     #expect(listed.exitCode == 0, "\(listed)")
-    #expect(listed.stdout.split(separator: "\n").map { String($0.split(separator: "\t")[1]) } == paths.sorted())
+    #expect(
+      listed.stdout.split(separator: "\n").map { String($0.split(separator: "\t")[1]) }
+        == paths.sorted())
     let status = try CommandRunner.git(["status", "--porcelain"], in: dir.path)
     #expect(status.exitCode == 0)
     #expect(status.stdout.isEmpty, "git status after writing our index: \(status.stdout)")

@@ -18,11 +18,15 @@ import Testing
     let editor = TreeEditor(repository: repo, writer: writer)
     let tree = try editor.apply(
       base: nil,
-      changes: blobs.enumerated().map { TreeChange(path: "d\($0.offset % 7)/f\($0.offset).txt", id: $0.element) })
-    let signature = Signature(name: "T", email: "t@example.invalid", time: 1_700_000_000, offsetMinutes: 60)
+      changes: blobs.enumerated().map {
+        TreeChange(path: "d\($0.offset % 7)/f\($0.offset).txt", id: $0.element)
+      })
+    let signature = Signature(
+      name: "T", email: "t@example.invalid", time: 1_700_000_000, offsetMinutes: 60)
     let commit = try writer.write(
       .commit,
-      Commit.serialize(tree: tree, parents: [], author: signature, committer: signature, message: "first"))
+      Commit.serialize(
+        tree: tree, parents: [], author: signature, committer: signature, message: "first"))
     #expect(writer.count == 500 + 8 + 1)
     try writer.commit()
     try repo.updateReference("refs/heads/main", to: commit, expected: nil, message: "test")
@@ -34,7 +38,8 @@ import Testing
     let show = try CommandRunner.git(["show", "HEAD:d0/f42.txt"], in: dir.path)
     #expect(show.stdout == "sample 42\n")
     let verify = try CommandRunner.git(["count-objects", "-v"], in: dir.path)
-    #expect(verify.stdout.contains("count: 0"), "objects must be packed, not loose: \(verify.stdout)")
+    #expect(
+      verify.stdout.contains("count: 0"), "objects must be packed, not loose: \(verify.stdout)")
     #expect(verify.stdout.contains("in-pack: 509"))
   }
 

@@ -9,7 +9,9 @@ import Testing
     let dir = try TemporaryDirectory()
     defer { dir.remove() }
     _ = try CommandRunner.git(["init", "-q", "-b", "main", dir.path], in: "/")
-    let names = ["a.json", "a-b.json", "a/b.json", "a.b/c.json", "z/y/x.json", "samples/0a/3f/k%2Fey.json"]
+    let names = [
+      "a.json", "a-b.json", "a/b.json", "a.b/c.json", "z/y/x.json", "samples/0a/3f/k%2Fey.json",
+    ]
     for (index, name) in names.enumerated() { try dir.write("file \(index)\n", to: name) }
     _ = try CommandRunner.git(["add", "-A"], in: dir.path)
     let expected = try CommandRunner.git(["write-tree"], in: dir.path).stdout
@@ -32,7 +34,9 @@ import Testing
     let writer = try ObjectWriter(repository: repo)
     var changes: [TreeChange] = []
     for index in 0..<200 {
-      changes.append(TreeChange(path: "s/\(index % 10)/f\(index)", id: try writer.write(.blob, Array("\(index)".utf8))))
+      changes.append(
+        TreeChange(
+          path: "s/\(index % 10)/f\(index)", id: try writer.write(.blob, Array("\(index)".utf8))))
     }
     let editor = TreeEditor(repository: repo, writer: writer)
     let base = try editor.apply(base: nil, changes: changes)
@@ -68,11 +72,13 @@ import Testing
     var files: [String: ObjectID] = [:]
     let writer = try ObjectWriter(repository: repo)
     for index in 0..<300 {
-      let path = "r/\(Int.random(in: 0..<6, using: &generator))/\(Int.random(in: 0..<5, using: &generator))/f\(index).json"
+      let path =
+        "r/\(Int.random(in: 0..<6, using: &generator))/\(Int.random(in: 0..<5, using: &generator))/f\(index).json"
       files[path] = try writer.write(.blob, Array("v0 \(index)".utf8))
     }
     let editor = TreeEditor(repository: repo, writer: writer)
-    let before = try editor.apply(base: nil, changes: files.map { TreeChange(path: $0.key, id: $0.value) })
+    let before = try editor.apply(
+      base: nil, changes: files.map { TreeChange(path: $0.key, id: $0.value) })
     try writer.commit()
     let second = try ObjectWriter(repository: repo)
     var changes: [TreeChange] = []
@@ -80,13 +86,17 @@ import Testing
       if Bool.random(using: &generator) {
         changes.append(TreeChange(path: path, id: nil))
       } else {
-        changes.append(TreeChange(path: path, id: try second.write(.blob, Array("v1 \(path)".utf8))))
+        changes.append(
+          TreeChange(path: path, id: try second.write(.blob, Array("v1 \(path)".utf8))))
       }
     }
     for index in 0..<10 {
-      changes.append(TreeChange(path: "r/new\(index)/g.json", id: try second.write(.blob, Array("n\(index)".utf8))))
+      changes.append(
+        TreeChange(
+          path: "r/new\(index)/g.json", id: try second.write(.blob, Array("n\(index)".utf8))))
     }
-    let after = try TreeEditor(repository: repo, writer: second).apply(base: before, changes: changes)
+    let after = try TreeEditor(repository: repo, writer: second).apply(
+      base: before, changes: changes)
     try second.commit()
     var ours: [String] = []
     try TreeWalk(repository: repo).differences(from: before, to: after) { difference in
@@ -94,7 +104,10 @@ import Testing
       ours.append("\(status)\t\(difference.path)")
     }
     let git = try CommandRunner.git(
-      ["--git-dir", repo.gitDirectory, "diff", "--no-renames", "--name-status", before.hex, after.hex], in: dir.path)
+      [
+        "--git-dir", repo.gitDirectory, "diff", "--no-renames", "--name-status", before.hex,
+        after.hex,
+      ], in: dir.path)
     #expect(git.exitCode == 0)
     let theirs = git.stdout.split(separator: "\n").map(String.init)
     #expect(ours.sorted() == theirs.sorted())
@@ -106,17 +119,26 @@ import Testing
     defer { dir.remove() }
     let repo = try GitRepository.create(at: dir.path, bare: true)
     let writer = try ObjectWriter(repository: repo)
-    let signature = Signature(name: "T", email: "t@example.invalid", time: 1_700_000_000, offsetMinutes: 0)
+    let signature = Signature(
+      name: "T", email: "t@example.invalid", time: 1_700_000_000, offsetMinutes: 0)
     let tree = try writer.write(.tree, [])
     let first = try writer.write(
-      .commit, Commit.serialize(tree: tree, parents: [], author: signature, committer: signature, message: "a"))
+      .commit,
+      Commit.serialize(
+        tree: tree, parents: [], author: signature, committer: signature, message: "a"))
     let second = try writer.write(
-      .commit, Commit.serialize(tree: tree, parents: [first], author: signature, committer: signature, message: "b"))
+      .commit,
+      Commit.serialize(
+        tree: tree, parents: [first], author: signature, committer: signature, message: "b"))
     let third = try writer.write(
-      .commit, Commit.serialize(tree: tree, parents: [first], author: signature, committer: signature, message: "c"))
+      .commit,
+      Commit.serialize(
+        tree: tree, parents: [first], author: signature, committer: signature, message: "c"))
     try writer.commit()
     try repo.updateReference("refs/heads/main", to: first, expected: nil, message: "t")
-    #expect(throws: GitError.self) { try repo.updateReference("refs/heads/main", to: first, expected: nil, message: "t") }
+    #expect(throws: GitError.self) {
+      try repo.updateReference("refs/heads/main", to: first, expected: nil, message: "t")
+    }
     try repo.updateReference("refs/heads/main", to: second, expected: first, message: "t")
     // A writer that read `first` before `second` landed loses the race and changes nothing.
     do {

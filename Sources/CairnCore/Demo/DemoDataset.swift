@@ -16,7 +16,9 @@ package enum DemoDataset {
   package static let classes = ["circle", "square", "triangle"]
 
   /// Generates `count` images of `width`×`height` pixels.
-  package static func generate(count: Int, seed: UInt64, width: Int = 160, height: Int = 120) -> [DemoImage] {
+  package static func generate(count: Int, seed: UInt64, width: Int = 160, height: Int = 120)
+    -> [DemoImage]
+  {
     var random = DemoRandom(seed: seed)
     var images: [DemoImage] = []
     for index in 0..<count {
@@ -37,9 +39,12 @@ package enum DemoDataset {
           default: (50, 80, 200)
           }
         switch label {
-        case "circle": canvas.fillCircle(cx: x + size / 2, cy: y + size / 2, r: size / 2, color: color)
+        case "circle":
+          canvas.fillCircle(cx: x + size / 2, cy: y + size / 2, r: size / 2, color: color)
         case "square": canvas.fillRect(x: x, y: y, w: size, h: size, color: color)
-        default: canvas.fillTriangle(x0: x + size / 2, y0: y, x1: x, y1: y + size, x2: x + size, y2: y + size, color: color)
+        default:
+          canvas.fillTriangle(
+            x0: x + size / 2, y0: y, x1: x, y1: y + size, x2: x + size, y2: y + size, color: color)
         }
         let box = [
           Double(x) / Double(width), Double(y) / Double(height), Double(size) / Double(width),
@@ -50,7 +55,8 @@ package enum DemoDataset {
       canvas.addNoise(seed: seed &+ UInt64(index), amplitude: night ? 24 : 8)
       let number = String(index + 1)
       let name = String(repeating: "0", count: max(0, 4 - number.count)) + number + ".png"
-      images.append(DemoImage(name: name, png: canvas.png(), width: width, height: height, boxes: boxes))
+      images.append(
+        DemoImage(name: name, png: canvas.png(), width: width, height: height, boxes: boxes))
     }
     return images
   }

@@ -39,12 +39,16 @@ package enum FormatV1 {
     if bytes.count > maximumKeyLength {
       return "the key is longer than \(maximumKeyLength) bytes"
     }
-    if bytes.contains(where: { $0 < 0x20 || $0 == 0x7F }) { return "the key contains a control character" }
+    if bytes.contains(where: { $0 < 0x20 || $0 == 0x7F }) {
+      return "the key contains a control character"
+    }
     if bytes.contains(UInt8(ascii: "\\")) { return "the key contains a backslash" }
     if key.hasPrefix("/") { return "the key is an absolute path" }
     for segment in key.split(separator: "/", omittingEmptySubsequences: false) {
       if segment.isEmpty { return "the key has an empty path segment" }
-      if segment == "." || segment == ".." { return "the key has a '\(segment)' segment (escapes its folder)" }
+      if segment == "." || segment == ".." {
+        return "the key has a '\(segment)' segment (escapes its folder)"
+      }
     }
     return nil
   }
@@ -156,7 +160,9 @@ package enum FormatV1 {
   /// Classifies a tracked path; throws why a path under a tracked root is not allowed there.
   package static func classify(_ path: String) -> Result<PathKind, PathProblem> {
     let parts = path.split(separator: "/", omittingEmptySubsequences: false).map(String.init)
-    guard let root = parts.first else { return .failure(PathProblem(path: path, reason: "empty path")) }
+    guard let root = parts.first else {
+      return .failure(PathProblem(path: path, reason: "empty path"))
+    }
     func problem(_ reason: String) -> Result<PathKind, PathProblem> {
       .failure(PathProblem(path: path, reason: reason))
     }
@@ -174,7 +180,9 @@ package enum FormatV1 {
       }
       if let reason = fieldProblem(parts[1]) { return problem(reason) }
       let field = parts[1]
-      return keyedPath(parts[2], parts[3], parts[4], path: path).map { .label(field: field, key: $0) }
+      return keyedPath(parts[2], parts[3], parts[4], path: path).map {
+        .label(field: field, key: $0)
+      }
     case "views":
       guard parts.count == 2, parts[1].hasSuffix(".json"), parts[1].count > 5 else {
         return problem("views are files views/<name>.json")
@@ -190,13 +198,15 @@ package enum FormatV1 {
     -> Result<String, PathProblem>
   {
     guard file.hasSuffix(".json"), let key = decodeKey(String(file.dropLast(5))) else {
-      return .failure(PathProblem(path: path, reason: "the file name is not an encoded sample key + .json"))
+      return .failure(
+        PathProblem(path: path, reason: "the file name is not an encoded sample key + .json"))
     }
     if let reason = keyProblem(key) { return .failure(PathProblem(path: path, reason: reason)) }
     let (s1, s2) = shard(of: key)
     guard s1 == first, s2 == second else {
       return .failure(
-        PathProblem(path: path, reason: "key '\(key)' belongs in shard \(s1)/\(s2), not \(first)/\(second)"))
+        PathProblem(
+          path: path, reason: "key '\(key)' belongs in shard \(s1)/\(s2), not \(first)/\(second)"))
     }
     return .success(key)
   }

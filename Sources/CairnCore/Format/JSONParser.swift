@@ -218,7 +218,9 @@ package struct JSONParser {
           else { throw error("unpaired surrogate in a string") }
           position += 2
           let low = try parseHex4()
-          guard (0xDC00...0xDFFF).contains(low) else { throw error("unpaired surrogate in a string") }
+          guard (0xDC00...0xDFFF).contains(low) else {
+            throw error("unpaired surrogate in a string")
+          }
           code = 0x10000 + ((code - 0xD800) << 10) + (low - 0xDC00)
         } else if (0xDC00...0xDFFF).contains(code) {
           throw error("unpaired surrogate in a string")
@@ -276,7 +278,9 @@ package struct JSONParser {
         throw error("leading zero in a number")
       }
     } else {
-      while position < bytes.count, (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(bytes[position]) {
+      while position < bytes.count,
+        (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(bytes[position])
+      {
         position += 1
       }
     }
@@ -284,24 +288,33 @@ package struct JSONParser {
       isInteger = false
       position += 1
       let digits = position
-      while position < bytes.count, (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(bytes[position]) {
+      while position < bytes.count,
+        (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(bytes[position])
+      {
         position += 1
       }
       if position == digits { throw error("missing digits after '.'") }
     }
-    if position < bytes.count && (bytes[position] == UInt8(ascii: "e") || bytes[position] == UInt8(ascii: "E")) {
+    if position < bytes.count
+      && (bytes[position] == UInt8(ascii: "e") || bytes[position] == UInt8(ascii: "E"))
+    {
       isInteger = false
       position += 1
-      if position < bytes.count && (bytes[position] == UInt8(ascii: "+") || bytes[position] == UInt8(ascii: "-")) {
+      if position < bytes.count
+        && (bytes[position] == UInt8(ascii: "+") || bytes[position] == UInt8(ascii: "-"))
+      {
         position += 1
       }
       let digits = position
-      while position < bytes.count, (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(bytes[position]) {
+      while position < bytes.count,
+        (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(bytes[position])
+      {
         position += 1
       }
       if position == digits { throw error("missing exponent digits") }
     }
-    let text = String(decoding: UnsafeRawBufferPointer(rebasing: bytes[start..<position]), as: UTF8.self)
+    let text = String(
+      decoding: UnsafeRawBufferPointer(rebasing: bytes[start..<position]), as: UTF8.self)
     if isInteger, let value = Int64(text) { return .int(value) }
     guard let value = Double(text), value.isFinite else { throw error("number out of range") }
     return .double(value)

@@ -6,7 +6,9 @@ package struct SampleRecord: Sendable, Equatable {
   /// Typed sample fields (format v1 keeps them as JSON values).
   package var fields: [String: JSONValue]
 
-  package init(key: String, media: MediaRecord, tags: [String] = [], fields: [String: JSONValue] = [:]) {
+  package init(
+    key: String, media: MediaRecord, tags: [String] = [], fields: [String: JSONValue] = [:]
+  ) {
     self.key = key
     self.media = media
     self.tags = tags
@@ -35,7 +37,9 @@ package struct SampleRecord: Sendable, Equatable {
     guard let key = object["key"]?.string else { throw RecordProblem("\"key\" must be a string") }
     guard let mediaValue = object["media"] else { throw RecordProblem("\"media\" is missing") }
     media = try MediaRecord(json: mediaValue)
-    guard let tagValues = object["tags"]?.array else { throw RecordProblem("\"tags\" must be an array") }
+    guard let tagValues = object["tags"]?.array else {
+      throw RecordProblem("\"tags\" must be an array")
+    }
     var tags: [String] = []
     for value in tagValues {
       guard let tag = value.string, !tag.isEmpty else {
@@ -43,7 +47,9 @@ package struct SampleRecord: Sendable, Equatable {
       }
       tags.append(tag)
     }
-    guard let fields = object["fields"]?.object else { throw RecordProblem("\"fields\" must be an object") }
+    guard let fields = object["fields"]?.object else {
+      throw RecordProblem("\"fields\" must be an object")
+    }
     self.key = key
     self.tags = tags
     self.fields = fields
@@ -89,7 +95,9 @@ package struct MediaRecord: Sendable, Equatable {
 
   package init(json: JSONValue) throws(RecordProblem) {
     guard let object = json.object else { throw RecordProblem("\"media\" must be an object") }
-    let known: Set<String> = ["uri", "sha256", "size", "kind", "format", "width", "height", "points"]
+    let known: Set<String> = [
+      "uri", "sha256", "size", "kind", "format", "width", "height", "points",
+    ]
     if let extra = object.keys.sorted().first(where: { !known.contains($0) }) {
       throw RecordProblem("unknown member \"media.\(extra)\"")
     }
@@ -122,7 +130,9 @@ package struct MediaRecord: Sendable, Equatable {
   /// Why a media URI is not allowed, or nil: relative paths may not climb out of the
   /// repository and absolute locations must be `file://` URIs.
   package static func uriProblem(_ uri: String) -> String? {
-    if uri.hasPrefix("file://") { return uri.hasPrefix("file:///") ? nil : "is not an absolute file:// URI" }
+    if uri.hasPrefix("file://") {
+      return uri.hasPrefix("file:///") ? nil : "is not an absolute file:// URI"
+    }
     if uri.contains("://") { return nil }
     if uri.hasPrefix("/") { return "is an absolute path; use a file:// URI" }
     for segment in uri.split(separator: "/", omittingEmptySubsequences: false) {
@@ -160,13 +170,23 @@ package struct LabelFile: Sendable, Equatable {
     if let extra = object.keys.sorted().first(where: { !known.contains($0) }) {
       throw RecordProblem("unknown member \"\(extra)\" in a label file")
     }
-    guard let field = object["field"]?.string else { throw RecordProblem("\"field\" must be a string") }
-    guard let sample = object["sample"]?.string else { throw RecordProblem("\"sample\" must be a string") }
-    guard let labels = object["labels"]?.array else { throw RecordProblem("\"labels\" must be an array") }
+    guard let field = object["field"]?.string else {
+      throw RecordProblem("\"field\" must be a string")
+    }
+    guard let sample = object["sample"]?.string else {
+      throw RecordProblem("\"sample\" must be a string")
+    }
+    guard let labels = object["labels"]?.array else {
+      throw RecordProblem("\"labels\" must be an array")
+    }
     var seen: Set<String> = []
     for (index, label) in labels.enumerated() {
-      guard let members = label.object else { throw RecordProblem("labels[\(index)] is not an object") }
-      guard let id = members["id"]?.string else { throw RecordProblem("labels[\(index)] has no string \"id\"") }
+      guard let members = label.object else {
+        throw RecordProblem("labels[\(index)] is not an object")
+      }
+      guard let id = members["id"]?.string else {
+        throw RecordProblem("labels[\(index)] has no string \"id\"")
+      }
       if let reason = FormatV1.labelIDProblem(id) { throw RecordProblem("label \(id): \(reason)") }
       guard seen.insert(id).inserted else { throw RecordProblem("label id \(id) appears twice") }
       guard let type = members["type"]?.string else {
@@ -212,8 +232,12 @@ package struct Manifest: Sendable, Equatable {
   package init(version: Int64) { self.version = version }
 
   package init(json: JSONValue) throws(RecordProblem) {
-    guard json["format"]?.string == "cairn" else { throw RecordProblem("\"format\" must be \"cairn\"") }
-    guard let version = json["version"]?.int else { throw RecordProblem("\"version\" must be an integer") }
+    guard json["format"]?.string == "cairn" else {
+      throw RecordProblem("\"format\" must be \"cairn\"")
+    }
+    guard let version = json["version"]?.int else {
+      throw RecordProblem("\"version\" must be an integer")
+    }
     guard version == FormatV1.version else {
       throw RecordProblem("format version \(version) is not supported (this Cairn reads version 1)")
     }

@@ -30,8 +30,10 @@ package enum Validator {
       switch kind {
       case .manifest: _ = try Manifest(json: value)
       case .schema:
-        guard value.object != nil, value["version"]?.int != nil, value["fields"]?.object != nil else {
-          return .invalid("schema.json is an object with an integer \"version\" and a \"fields\" object")
+        guard value.object != nil, value["version"]?.int != nil, value["fields"]?.object != nil
+        else {
+          return .invalid(
+            "schema.json is an object with an integer \"version\" and a \"fields\" object")
         }
       case .sample(let key):
         let record = try SampleRecord(json: value)

@@ -48,10 +48,12 @@ extension CairnRepository {
     if found.isEmpty {
       throw CairnError(
         .invalidInput,
-        "no images or point clouds (\(MediaProbe.supportedExtensions.sorted().joined(separator: ", "))) in \(directory)")
+        "no images or point clouds (\(MediaProbe.supportedExtensions.sorted().joined(separator: ", "))) in \(directory)"
+      )
     }
 
-    let probed = parallelMap(count: found.count, makeState: { () }) { _, index -> Result<MediaRecord, CairnError.Violation> in
+    let probed = parallelMap(count: found.count, state: ()) {
+      _, index -> Result<MediaRecord, CairnError.Violation> in
       let item = found[index]
       do {
         let bytes = try FileIO.read(item.absolutePath)
@@ -63,7 +65,8 @@ extension CairnRepository {
         let uri = Self.mediaURI(absolute: item.absolutePath, root: realRoot)
         return .success(
           MediaRecord(
-            uri: uri, sha256: digest, size: Int64(bytes.count), kind: info.kind.rawValue, format: info.format,
+            uri: uri, sha256: digest, size: Int64(bytes.count), kind: info.kind.rawValue,
+            format: info.format,
             width: info.width.map(Int64.init), height: info.height.map(Int64.init),
             points: info.points.map(Int64.init)))
       } catch let error as MediaProbeError {
@@ -88,7 +91,8 @@ extension CairnRepository {
       }
       let key = prefix.map { $0 + "/" + item.relativePath } ?? item.relativePath
       if let problem = FormatV1.keyProblem(key) {
-        violations.append(CairnError.Violation(item.absolutePath, "cannot be a sample key: \(problem)"))
+        violations.append(
+          CairnError.Violation(item.absolutePath, "cannot be a sample key: \(problem)"))
         continue
       }
       let path = FormatV1.samplePath(key)
@@ -102,7 +106,9 @@ extension CairnRepository {
           record = existing
         } catch {
           violations.append(
-            CairnError.Violation(path, "the existing sample file is not a valid sample record; fix or delete it first"))
+            CairnError.Violation(
+              path, "the existing sample file is not a valid sample record; fix or delete it first")
+          )
           continue
         }
       }
@@ -115,13 +121,16 @@ extension CairnRepository {
     }
     if !violations.isEmpty {
       throw CairnError(
-        .invalidInput, "import refused: \(violations.count) file(s) cannot be imported; nothing was written",
+        .invalidInput,
+        "import refused: \(violations.count) file(s) cannot be imported; nothing was written",
         violations: violations)
     }
     try CairnError.wrap {
       for item in planned {
         let full = root + "/" + item.path
-        if let slash = full.lastIndex(of: "/") { try FileIO.makeDirectories(String(full[..<slash])) }
+        if let slash = full.lastIndex(of: "/") {
+          try FileIO.makeDirectories(String(full[..<slash]))
+        }
         try FileIO.writeAtomically(item.bytes, to: full)
       }
     }
@@ -143,14 +152,17 @@ extension CairnRepository {
     let existing = (try? FileIO.read(path)).map { String(decoding: $0, as: UTF8.self) } ?? ""
     let line = "/" + top + "/"
     if existing.split(separator: "\n").contains(where: { $0 == line }) { return }
-    let updated = existing + (existing.isEmpty || existing.hasSuffix("\n") ? "" : "\n") + line + "\n"
+    let updated =
+      existing + (existing.isEmpty || existing.hasSuffix("\n") ? "" : "\n") + line + "\n"
     try CairnError.wrap {
       try FileIO.makeDirectories(git.gitDirectory + "/info")
       try FileIO.writeAtomically(Array(updated.utf8), to: path)
     }
   }
 
-  private static func scanMedia(base: String, relative: String, skip: String, into found: inout [ScannedMedia]) {
+  private static func scanMedia(
+    base: String, relative: String, skip: String, into found: inout [ScannedMedia]
+  ) {
     let directory = relative.isEmpty ? base : base + "/" + relative
     guard let names = FileIO.list(directory) else { return }
     for name in names where !name.hasPrefix(".") {

@@ -13,7 +13,8 @@ extension CairnRepository {
     let head = try head()
     var current: String?
     if case .branch(let name, _) = head { current = name }
-    return try CairnError.wrap { try git.references(withPrefix: "refs/heads/") }.map { name, target in
+    return try CairnError.wrap { try git.references(withPrefix: "refs/heads/") }.map {
+      name, target in
       let short = String(name.dropFirst("refs/heads/".count))
       return BranchInfo(name: short, target: target, isCurrent: short == current)
     }
@@ -36,9 +37,12 @@ extension CairnRepository {
       target = id
     }
     do {
-      try git.updateReference("refs/heads/" + name, to: target, expected: nil, message: "branch: created")
+      try git.updateReference(
+        "refs/heads/" + name, to: target, expected: nil, message: "branch: created")
     } catch {
-      if error.code == .exists { throw CairnError(.alreadyExists, "a branch named '\(name)' already exists") }
+      if error.code == .exists {
+        throw CairnError(.alreadyExists, "a branch named '\(name)' already exists")
+      }
       throw CairnError(error)
     }
   }
@@ -48,7 +52,8 @@ extension CairnRepository {
     if case .branch(let current, _) = try head(), current == name {
       throw CairnError(.invalidInput, "cannot delete branch '\(name)': it is checked out")
     }
-    guard let target = try CairnError.wrap(nil, { try git.referenceTarget("refs/heads/" + name) }) else {
+    guard let target = try CairnError.wrap(nil, { try git.referenceTarget("refs/heads/" + name) })
+    else {
       throw CairnError(.notFound, "no branch named '\(name)'")
     }
     try CairnError.wrap { try git.deleteReference("refs/heads/" + name, expected: target) }
@@ -57,14 +62,17 @@ extension CairnRepository {
   /// Why `name` is not a valid branch name (git's rules, simplified), or nil.
   static func branchNameProblem(_ name: String) -> String? {
     if name.isEmpty { return "empty" }
-    if name.hasPrefix("-") || name.hasPrefix("/") || name.hasSuffix("/") || name.hasSuffix(".lock") {
+    if name.hasPrefix("-") || name.hasPrefix("/") || name.hasSuffix("/") || name.hasSuffix(".lock")
+    {
       return "cannot start with '-' or '/', or end with '/' or '.lock'"
     }
     if name.contains("..") || name.contains("//") || name.contains("@{") || name == "HEAD" {
       return "cannot contain '..', '//' or '@{', or be HEAD"
     }
     let forbidden: Set<Character> = [" ", "~", "^", ":", "?", "*", "[", "\\"]
-    if name.contains(where: { forbidden.contains($0) || $0.asciiValue.map { $0 < 0x20 || $0 == 0x7F } == true }) {
+    if name.contains(where: {
+      forbidden.contains($0) || $0.asciiValue.map { $0 < 0x20 || $0 == 0x7F } == true
+    }) {
       return "cannot contain spaces, control characters or any of ~ ^ : ? * [ \\"
     }
     return nil

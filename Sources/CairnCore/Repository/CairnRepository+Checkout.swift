@@ -14,16 +14,24 @@ extension CairnRepository {
   /// Only files that differ between the current and the target tree are written or removed.
   ///
   /// - Parameters:
+  ///   - revision: A branch name or any revision expression.
   ///   - force: Discard uncommitted changes to tracked files instead of refusing.
+  /// - Returns: Where HEAD now points and how many files were written or removed.
   /// - Throws: `CairnError` `.uncommittedChanges` when the working tree differs from HEAD.
-  package func checkout(_ revision: String, force: Bool = false) throws(CairnError) -> CheckoutResult {
-    let branchName = try CairnError.wrap { try git.referenceTarget("refs/heads/" + revision) } != nil ? revision : nil
+  package func checkout(_ revision: String, force: Bool = false) throws(CairnError)
+    -> CheckoutResult
+  {
+    let branchName =
+      try CairnError.wrap { try git.referenceTarget("refs/heads/" + revision) } != nil
+      ? revision : nil
     let target = try resolve(revision)
     return try moveWorkingTree(to: target, branch: branchName, force: force)
   }
 
   /// Switches to branch `name`, creating it at HEAD first when `create` is set.
-  package func switchBranch(_ name: String, create: Bool, force: Bool = false) throws(CairnError) -> CheckoutResult {
+  package func switchBranch(_ name: String, create: Bool, force: Bool = false) throws(CairnError)
+    -> CheckoutResult
+  {
     if create {
       try createBranch(name, at: nil)
       let head = try head()
@@ -33,15 +41,20 @@ extension CairnRepository {
         try? FileIO.remove(lockPath)
       }
       try CairnError.wrap { try git.setHead(branch: name) }
-      return CheckoutResult(head: .branch(name, target: head.target), filesWritten: 0, filesRemoved: 0)
+      return CheckoutResult(
+        head: .branch(name, target: head.target), filesWritten: 0, filesRemoved: 0)
     }
-    guard let target = try CairnError.wrap(nil, { try git.referenceTarget("refs/heads/" + name) }) else {
-      throw CairnError(.notFound, "no branch named '\(name)' (use 'cairn switch -c \(name)' to create it)")
+    guard let target = try CairnError.wrap(nil, { try git.referenceTarget("refs/heads/" + name) })
+    else {
+      throw CairnError(
+        .notFound, "no branch named '\(name)' (use 'cairn switch -c \(name)' to create it)")
     }
     return try moveWorkingTree(to: target, branch: name, force: force)
   }
 
-  private func moveWorkingTree(to target: ObjectID, branch: String?, force: Bool) throws(CairnError) -> CheckoutResult {
+  private func moveWorkingTree(to target: ObjectID, branch: String?, force: Bool) throws(CairnError)
+    -> CheckoutResult
+  {
     let root = try requireRoot(for: "checkout")
     let lock = try CairnError.wrap { try FileIO.createLock(lockPath) }
     var lockOpen = true
@@ -60,10 +73,12 @@ extension CairnRepository {
     }
     let dirty = Self.changes(head: snapshot.headFiles, current: current)
     if !dirty.isEmpty && !force {
-      let sample = dirty.prefix(5).map { "  \($0.change.rawValue): \($0.path)" }.joined(separator: "\n")
+      let sample = dirty.prefix(5).map { "  \($0.change.rawValue): \($0.path)" }.joined(
+        separator: "\n")
       throw CairnError(
         .uncommittedChanges,
-        "\(dirty.count) uncommitted change(s) would be lost; commit them or use --force:\n\(sample)")
+        "\(dirty.count) uncommitted change(s) would be lost; commit them or use --force:\n\(sample)"
+      )
     }
     let targetTree = try CairnError.wrap { try git.readCommit(target).tree }
     var written = 0
@@ -79,9 +94,12 @@ extension CairnRepository {
           try writeFile(root: root, path: change.path, id: id)
         }
       }
-      try TreeWalk(repository: git).differences(from: snapshot.headTree, to: targetTree) { difference in
+      try TreeWalk(repository: git).differences(from: snapshot.headTree, to: targetTree) {
+        difference in
         guard case .success = FormatV1.classify(difference.path) else {
-          throw CairnError(.invalidInput, "tree path '\(difference.path)' is not a Cairn path; refusing to write it")
+          throw CairnError(
+            .invalidInput,
+            "tree path '\(difference.path)' is not a Cairn path; refusing to write it")
         }
         if let id = difference.new {
           try writeFile(root: root, path: difference.path, id: id)

@@ -27,11 +27,16 @@ extension CairnRepository {
   /// between two states.
   ///
   /// - Parameters:
+  ///   - message: The commit message.
   ///   - normalize: Rewrite parseable but non-canonical JSON files into canonical form instead
   ///     of refusing them.
+  ///   - now: The commit time, in seconds since 1970.
+  /// - Returns: The new commit, its branch and the files it changed.
   /// - Throws: `CairnError` `.validationFailed` listing every violation, `.nothingToCommit`,
   ///   `.locked` when another process holds the lock, `.concurrentUpdate` when the branch moved.
-  package func commit(message: String, normalize: Bool = false, now: Int64) throws(CairnError) -> CommitResult {
+  package func commit(message: String, normalize: Bool = false, now: Int64) throws(CairnError)
+    -> CommitResult
+  {
     let root = try requireRoot(for: "commit")
     let lock = try CairnError.wrap { try FileIO.createLock(lockPath) }
     var lockOpen = true
@@ -46,7 +51,7 @@ extension CairnRepository {
     // Read, hash, validate and compress every file not known from the index, on all cores.
     let candidates = snapshot.files.filter { snapshot.known[$0.path] == nil }
     let headFiles = snapshot.headFiles
-    let prepared = parallelMap(count: candidates.count, makeState: { ObjectCompressor() }) {
+    let prepared = parallelMap(count: candidates.count, state: ObjectCompressor()) {
       compressor, index -> PreparedFile in
       Self.prepare(
         path: candidates[index].path, root: root, head: headFiles, normalize: normalize,
@@ -88,24 +93,34 @@ extension CairnRepository {
       let editor = TreeEditor(repository: git, writer: writer)
       let tree = try editor.apply(
         base: snapshot.headTree,
-        changes: changes.map { TreeChange(path: $0.path, id: $0.change == .deleted ? nil : current[$0.path]) })
+        changes: changes.map {
+          TreeChange(path: $0.path, id: $0.change == .deleted ? nil : current[$0.path])
+        })
       let signature = git.defaultSignature(now: now)
       let parents = snapshot.head.target.map { [$0] } ?? []
       let id = try writer.write(
         .commit,
-        Commit.serialize(tree: tree, parents: parents, author: signature, committer: signature, message: message))
+        Commit.serialize(
+          tree: tree, parents: parents, author: signature, committer: signature, message: message))
       let written = writer.count
       try writer.commit()
       let reference: String
-      if case .branch(let name, _) = snapshot.head { reference = "refs/heads/" + name } else { reference = "HEAD" }
+      if case .branch(let name, _) = snapshot.head {
+        reference = "refs/heads/" + name
+      } else {
+        reference = "HEAD"
+      }
       try git.updateReference(
-        reference, to: id, expected: snapshot.head.target, message: "commit: \(Commit.summaryLine(message))")
+        reference, to: id, expected: snapshot.head.target,
+        message: "commit: \(Commit.summaryLine(message))")
       return (id, written)
     }
 
     // Rewrite normalised files, then record the new stat data in the index.
     for (path, item) in objects {
-      if let bytes = item.bytes { try CairnError.wrap { try FileIO.writeAtomically(bytes, to: root + "/" + path) } }
+      if let bytes = item.bytes {
+        try CairnError.wrap { try FileIO.writeAtomically(bytes, to: root + "/" + path) }
+      }
     }
     let tree = try CairnError.wrap { try git.readCommit(commitID).tree }
     try writeIndex(lock: lock, root: root, files: current, tree: tree)
@@ -117,7 +132,9 @@ extension CairnRepository {
 
   /// Writes the git index for `files` (path → blob id) through the already-held lock and
   /// moves it into place, releasing the lock.
-  func writeIndex(lock: Int32, root: String, files: [String: ObjectID], tree: ObjectID) throws(CairnError) {
+  func writeIndex(lock: Int32, root: String, files: [String: ObjectID], tree: ObjectID)
+    throws(CairnError)
+  {
     var entries: [IndexEntry] = []
     entries.reserveCapacity(files.count)
     for (path, id) in files {
@@ -138,7 +155,8 @@ extension CairnRepository {
   }
 
   private static func prepare(
-    path: String, root: String, head: [String: ObjectID], normalize: Bool, compressor: ObjectCompressor
+    path: String, root: String, head: [String: ObjectID], normalize: Bool,
+    compressor: ObjectCompressor
   ) -> PreparedFile {
     let bytes: [UInt8]
     do {
@@ -155,25 +173,30 @@ extension CairnRepository {
     switch Validator.check(path: path, bytes: bytes) {
     case .valid:
       return PreparedFile(
-        id: id, object: compressor.prepare(.blob, bytes), bytes: nil, violation: nil, unreadable: false)
+        id: id, object: compressor.prepare(.blob, bytes), bytes: nil, violation: nil,
+        unreadable: false)
     case .notCanonical(let canonical) where normalize:
       let canonicalID = ObjectHasher.id(of: .blob, canonical)
       if head[path] == canonicalID {
-        return PreparedFile(id: canonicalID, object: nil, bytes: canonical, violation: nil, unreadable: false)
+        return PreparedFile(
+          id: canonicalID, object: nil, bytes: canonical, violation: nil, unreadable: false)
       }
       return PreparedFile(
-        id: canonicalID, object: compressor.prepare(.blob, canonical), bytes: canonical, violation: nil,
+        id: canonicalID, object: compressor.prepare(.blob, canonical), bytes: canonical,
+        violation: nil,
         unreadable: false)
     case .notCanonical:
       return PreparedFile(
         id: id, object: nil, bytes: nil,
         violation: CairnError.Violation(
-          path, "not in canonical JSON form (sorted keys, no whitespace, one final newline); "
+          path,
+          "not in canonical JSON form (sorted keys, no whitespace, one final newline); "
             + "run 'cairn commit --normalize' to rewrite it"),
         unreadable: false)
     case .invalid(let reason):
       return PreparedFile(
-        id: id, object: nil, bytes: nil, violation: CairnError.Violation(path, reason), unreadable: false)
+        id: id, object: nil, bytes: nil, violation: CairnError.Violation(path, reason),
+        unreadable: false)
     }
   }
 
@@ -217,6 +240,7 @@ extension CairnRepository {
 extension Commit {
   /// The first line of a message.
   static func summaryLine(_ message: String) -> String {
-    String(message.split(separator: "\n", maxSplits: 1, omittingEmptySubsequences: false).first ?? "")
+    String(
+      message.split(separator: "\n", maxSplits: 1, omittingEmptySubsequences: false).first ?? "")
   }
 }

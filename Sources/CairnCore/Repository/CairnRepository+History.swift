@@ -18,7 +18,9 @@ package struct SampleDetails: Sendable {
 extension CairnRepository {
   /// Commits reachable from `revision` (HEAD when nil), newest first; with `keys`, only those
   /// that changed one of those samples' records or label files.
-  package func log(from revision: String?, keys: [String], limit: Int?) throws(CairnError) -> [Commit] {
+  package func log(from revision: String?, keys: [String], limit: Int?) throws(CairnError)
+    -> [Commit]
+  {
     for key in keys {
       if let problem = FormatV1.keyProblem(key) {
         throw CairnError(.invalidInput, "invalid sample key '\(key)': \(problem)")
@@ -80,7 +82,8 @@ extension CairnRepository {
       let parentTree = try commit.parents.first.map { try git.readCommit($0).tree }
       var changes: [FileChange] = []
       try TreeWalk(repository: git).differences(from: parentTree, to: commit.tree) { difference in
-        let kind: ChangeKind = difference.old == nil ? .added : difference.new == nil ? .deleted : .modified
+        let kind: ChangeKind =
+          difference.old == nil ? .added : difference.new == nil ? .deleted : .modified
         changes.append(FileChange(path: difference.path, change: kind))
       }
       return CommitDetails(commit: commit, changes: changes)

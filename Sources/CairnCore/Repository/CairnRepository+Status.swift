@@ -62,7 +62,7 @@ extension CairnRepository {
     let snapshot = try snapshot()
     let candidates = snapshot.files.filter { snapshot.known[$0.path] == nil }
     let root = try requireRoot(for: "status")
-    let hashed = parallelMap(count: candidates.count, makeState: { () }) { _, index -> ObjectID? in
+    let hashed = parallelMap(count: candidates.count, state: ()) { _, index -> ObjectID? in
       guard let bytes = try? FileIO.read(root + "/" + candidates[index].path) else { return nil }
       return ObjectHasher.id(of: .blob, bytes)
     }
@@ -115,11 +115,14 @@ extension CairnRepository {
         for entry in index.entries { headFiles[entry.path] = entry.id }
       } else {
         try CairnError.wrap {
-          try TreeWalk(repository: git).files(in: headTree) { path, entry in headFiles[path] = entry.id }
+          try TreeWalk(repository: git).files(in: headTree) { path, entry in
+            headFiles[path] = entry.id
+          }
         }
       }
     }
     return WorkingSnapshot(
-      files: files, known: known, headFiles: headFiles, headTree: headTree, head: head, indexTree: indexTree)
+      files: files, known: known, headFiles: headFiles, headTree: headTree, head: head,
+      indexTree: indexTree)
   }
 }

@@ -16,11 +16,15 @@ package final class CairnRepository {
   /// `schema.json` on branch `main`.
   ///
   /// - Throws: `CairnError` `.alreadyExists` when `path` already holds a repository.
-  package static func create(at path: String, bare: Bool, now: Int64) throws(CairnError) -> CairnRepository {
+  package static func create(at path: String, bare: Bool, now: Int64) throws(CairnError)
+    -> CairnRepository
+  {
     if let existing = try? GitRepository.open(at: path), existing.gitDirectory.isEmpty == false {
       throw CairnError(.alreadyExists, "a repository already exists at \(path)")
     }
-    let git = try CairnError.wrap("cannot create a repository at \(path)") { try GitRepository.create(at: path, bare: bare) }
+    let git = try CairnError.wrap("cannot create a repository at \(path)") {
+      try GitRepository.create(at: path, bare: bare)
+    }
     let repository = CairnRepository(git: git)
     let manifest = Manifest.current.encoded
     let schema = InitialSchema.encoded
@@ -63,9 +67,12 @@ package final class CairnRepository {
     let currentHead = try head()
     guard let head = currentHead.target else { return }
     let tree = try CairnError.wrap { try git.readCommit(head).tree }
-    let found = try CairnError.wrap { try TreeWalk(repository: git).entry(at: "cairn.json", in: tree) }
+    let found = try CairnError.wrap {
+      try TreeWalk(repository: git).entry(at: "cairn.json", in: tree)
+    }
     guard let entry = found else {
-      throw CairnError(.unsupportedFormat, "\(git.gitDirectory): HEAD has no cairn.json; not a Cairn dataset")
+      throw CairnError(
+        .unsupportedFormat, "\(git.gitDirectory): HEAD has no cairn.json; not a Cairn dataset")
     }
     let bytes = try CairnError.wrap { try git.readBlob(entry.id) }
     do {
@@ -80,7 +87,8 @@ package final class CairnRepository {
   /// The working tree root, or a `.bareRepository` error.
   package func requireRoot(for operation: String) throws(CairnError) -> String {
     guard let root else {
-      throw CairnError(.bareRepository, "\(operation) needs a working tree; \(git.gitDirectory) is bare")
+      throw CairnError(
+        .bareRepository, "\(operation) needs a working tree; \(git.gitDirectory) is bare")
     }
     return root
   }
@@ -108,8 +116,11 @@ package final class CairnRepository {
   /// The tree the index mirrors, when Cairn wrote the index and nothing rewrote it since.
   func indexedTree(of index: IndexFile) -> ObjectID? {
     guard let bytes = try? FileIO.read(indexTreePath) else { return nil }
-    let parts = String(decoding: bytes, as: UTF8.self).split(whereSeparator: { $0 == " " || $0 == "\n" })
-    guard parts.count == 2, let checksum = ObjectID(hex: parts[0]), checksum == index.checksum else {
+    let parts = String(decoding: bytes, as: UTF8.self).split(whereSeparator: {
+      $0 == " " || $0 == "\n"
+    })
+    guard parts.count == 2, let checksum = ObjectID(hex: parts[0]), checksum == index.checksum
+    else {
       return nil
     }
     return ObjectID(hex: parts[1])
@@ -118,7 +129,9 @@ package final class CairnRepository {
 
 extension CairnError {
   /// Runs `body`, turning git-layer errors into ``CairnError``.
-  package static func wrap<T>(_ context: String? = nil, _ body: () throws -> T) throws(CairnError) -> T {
+  package static func wrap<T>(_ context: String? = nil, _ body: () throws -> T) throws(CairnError)
+    -> T
+  {
     do {
       return try body()
     } catch let error as GitError {

@@ -5,7 +5,9 @@ package import GitStore
 /// `code` is a stable category that the command-line tool maps to an exit code; `message`
 /// names the file, sample or value involved and the rule it broke.
 public struct CairnError: Error, Sendable, CustomStringConvertible {
-  /// A category of failure. Growable: new codes are new static constants.
+  /// A category of failure.
+  ///
+  /// Growable: new codes are new static constants.
   public struct Code: Hashable, Sendable, CustomStringConvertible {
     public let rawValue: String
     public init(_ rawValue: String) { self.rawValue = rawValue }
@@ -59,7 +61,9 @@ public struct CairnError: Error, Sendable, CustomStringConvertible {
   /// The git-layer error behind this one, if any.
   public var underlying: String?
 
-  package init(_ code: Code, _ message: String, violations: [Violation] = [], underlying: String? = nil) {
+  package init(
+    _ code: Code, _ message: String, violations: [Violation] = [], underlying: String? = nil
+  ) {
     self.code = code
     self.message = message
     self.violations = violations
@@ -85,4 +89,3 @@ public struct CairnError: Error, Sendable, CustomStringConvertible {
     self.init(code, text, underlying: error.function.isEmpty ? nil : error.function)
   }
 }
-

@@ -3,7 +3,7 @@ internal import Dispatch
 /// Runs `body` over `0..<count` on all cores, each worker owning the state `makeState` builds
 /// (libgit2 and zlib handles are per thread), and collects one result per index.
 func parallelMap<State, Result: Sendable>(
-  count: Int, makeState: () -> State, _ body: (inout State, Int) -> Result
+  count: Int, state makeState: @autoclosure () -> State, _ body: (inout State, Int) -> Result
 ) -> [Result] {
   guard count > 0 else { return [] }
   let workers = min(max(1, ProcessInfoLite.activeProcessorCount), max(1, count / 64 + 1))
@@ -28,7 +28,7 @@ func parallelMap<State, Result: Sendable>(
       }
     }
   }
-  return results.map { $0! }
+  return results.compactMap { $0 }
 }
 
 /// Moves a non-Sendable value into concurrent code whose accesses are partitioned by hand.
@@ -40,13 +40,13 @@ struct UncheckedBox<T>: @unchecked Sendable {
 enum ProcessInfoLite {
   static var activeProcessorCount: Int {
     #if canImport(Glibc)
-      Int(sysconf(Int32(_SC_NPROCESSORS_ONLN)))
+    Int(sysconf(Int32(_SC_NPROCESSORS_ONLN)))
     #else
-      2
+    2
     #endif
   }
 }
 
 #if canImport(Glibc)
-  internal import Glibc
+internal import Glibc
 #endif

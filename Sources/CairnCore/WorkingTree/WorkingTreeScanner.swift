@@ -1,9 +1,9 @@
 package import GitStore
 
 #if canImport(Glibc)
-  internal import Glibc
+internal import Glibc
 #elseif canImport(Darwin)
-  internal import Darwin
+internal import Darwin
 #endif
 
 /// A tracked file found in the working tree.
@@ -40,9 +40,11 @@ package enum WorkingTreeScanner {
         raw[0] == UInt8(ascii: ".") && (raw[1] == 0 || (raw[1] == UInt8(ascii: ".") && raw[2] == 0))
       }
       if isSpecial { continue }
-      let (name, info) = withUnsafeBytes(of: entry.pointee.d_name) { raw -> (String, FileStat?) in
-        let pointer = raw.baseAddress!.assumingMemoryBound(to: CChar.self)
-        return (String(cString: pointer), FileStat.of(name: pointer, in: fd))
+      let (name, info) = withUnsafePointer(to: &entry.pointee.d_name) {
+        tuple -> (String, FileStat?) in
+        tuple.withMemoryRebound(to: CChar.self, capacity: 256) { pointer in
+          (String(cString: pointer), FileStat.of(name: pointer, in: fd))
+        }
       }
       guard let info else { continue }
       if name.hasSuffix(".cairn-tmp") { continue }

@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# Installs the system packages Cairn builds against, when they are missing (Debian/Ubuntu).
+set -euo pipefail
+
+needed=()
+for package in libgit2-dev pkg-config zlib1g-dev git; do
+  if ! dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed"; then
+    needed+=("$package")
+  fi
+done
+
+if ((${#needed[@]})); then
+  echo "setup: installing ${needed[*]}" >&2
+  sudo=""
+  if [ "$(id -u)" -ne 0 ]; then sudo="sudo"; fi
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${needed[@]}" >/dev/null
+fi
+
+if ! command -v swift >/dev/null; then
+  echo "setup: Swift 6.3 is required (swift not found on PATH)" >&2
+  exit 1
+fi
