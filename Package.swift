@@ -10,7 +10,6 @@ let swiftSettings: [SwiftSetting] = [
 
 let package = Package(
   name: "Cairn",
-  platforms: [.macOS(.v14)],
   products: [
     .executable(name: "cairn", targets: ["cairn"]),
     .executable(name: "cairn-bench", targets: ["CairnBench"]),

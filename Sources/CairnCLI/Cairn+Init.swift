@@ -33,7 +33,7 @@ extension Cairn {
           ]))
       } else {
         Output.line(
-          "Initialised empty Cairn dataset (format v\(FormatV1.version)) in \(repository.git.gitDirectory)"
+          "Initialised Cairn dataset (format v\(FormatV1.version)) in \(repository.git.gitDirectory)"
         )
       }
     }

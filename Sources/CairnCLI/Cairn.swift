@@ -27,7 +27,12 @@ public struct Cairn: AsyncParsableCommand {
   /// Parses the arguments, runs the command, and maps errors to documented exit codes.
   public static func main() async {
     do {
-      var command = try parseAsRoot()
+      var arguments = Array(CommandLine.arguments.dropFirst())
+      while arguments.count >= 2 && arguments[0] == "-C" {
+        try changeDirectory(arguments[1])
+        arguments.removeFirst(2)
+      }
+      var command = try parseAsRoot(arguments)
       if var asyncCommand = command as? any AsyncParsableCommand {
         try await asyncCommand.run()
       } else {
@@ -44,12 +49,23 @@ public struct Cairn: AsyncParsableCommand {
 
 /// Options every repository command shares.
 struct RepositoryOptions: ParsableArguments {
-  @Option(name: .customShort("C"), help: "Run as if cairn was started in <path>.")
+  @Option(
+    name: .customShort("C"),
+    help: ArgumentHelp("Run as if cairn was started in <path>.", valueName: "path"))
   var directory: String?
 
-  /// Opens the repository containing the chosen directory.
+  /// Changes to the chosen directory, then opens the repository containing it.
   func open() throws(CairnError) -> CairnRepository {
-    try CairnRepository.open(from: directory ?? ".")
+    if let directory { try changeDirectory(directory) }
+    return try CairnRepository.open(from: ".")
+  }
+}
+
+/// Changes the process's working directory, as git's `-C` does.
+func changeDirectory(_ path: String) throws(CairnError) {
+  guard chdir(path) == 0 else {
+    throw CairnError(
+      .notFound, "cannot change to directory \(path): \(String(cString: strerror(errno)))")
   }
 }
 

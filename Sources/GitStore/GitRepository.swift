@@ -212,8 +212,10 @@ package final class GitRepository {
       time: raw.pointee.when.time, offsetMinutes: Int(raw.pointee.when.offset))
   }
 
-  /// The signature for new commits: `user.name`/`user.email` from git config, else the
-  /// `GIT_AUTHOR_NAME`/`GIT_AUTHOR_EMAIL` environment, else `Cairn <cairn@localhost>`.
+  /// The signature for new commits.
+  ///
+  /// As in git, `GIT_AUTHOR_NAME`/`GIT_AUTHOR_EMAIL` win over `user.name`/`user.email` from
+  /// git config; without either, `Cairn <cairn@localhost>`.
   package func defaultSignature(now: Int64) -> Signature {
     let environment = ProcessEnvironment()
     var name = environment["GIT_AUTHOR_NAME"]

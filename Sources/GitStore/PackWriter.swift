@@ -39,6 +39,7 @@ package final class PackWriter {
     packDirectory = objectsDirectory + "/pack"
     try FileIO.makeDirectories(packDirectory)
     try FileIO.makeDirectories(temporaryDirectory)
+    Self.removeStaleFiles(in: temporaryDirectory)
     var template = Array((temporaryDirectory + "/pack-XXXXXX").utf8CString)
     let fd = template.withUnsafeMutableBufferPointer { buffer -> Int32 in
       guard let base = buffer.baseAddress else { return -1 }
@@ -58,6 +59,16 @@ package final class PackWriter {
 
   deinit {
     if !finished { abort() }
+  }
+
+  /// Removes temporary packs left by killed processes (older than an hour, so never one that a
+  /// running writer still owns).
+  private static func removeStaleFiles(in directory: String) {
+    let cutoff = Int64(time(nil)) - 3600
+    for name in FileIO.list(directory) ?? [] where name.hasPrefix("pack-") {
+      let path = directory + "/" + name
+      if let info = FileStat.of(path), info.mtimeSeconds < cutoff { unlink(path) }
+    }
   }
 
   /// The number of distinct objects added so far.

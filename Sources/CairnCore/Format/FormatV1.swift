@@ -32,6 +32,12 @@ package enum FormatV1 {
     return String([digits[value >> 4], digits[value & 0xF]])
   }
 
+  /// Whether a repository path lies under one of the roots Cairn tracks.
+  package static func isTracked(_ path: String) -> Bool {
+    let root = path.split(separator: "/", maxSplits: 1).first.map(String.init) ?? path
+    return trackedRoots.contains(root)
+  }
+
   /// Checks a sample key; returns why it is invalid, or nil.
   package static func keyProblem(_ key: String) -> String? {
     let bytes = Array(key.utf8)
@@ -44,6 +50,9 @@ package enum FormatV1 {
     }
     if bytes.contains(UInt8(ascii: "\\")) { return "the key contains a backslash" }
     if key.hasPrefix("/") { return "the key is an absolute path" }
+    if encodeKey(key).utf8.count + ".json".utf8.count > 255 {
+      return "the key's encoded file name is longer than 255 bytes"
+    }
     for segment in key.split(separator: "/", omittingEmptySubsequences: false) {
       if segment.isEmpty { return "the key has an empty path segment" }
       if segment == "." || segment == ".." {

@@ -242,6 +242,14 @@ package struct Manifest: Sendable, Equatable {
       throw RecordProblem("format version \(version) is not supported (this Cairn reads version 1)")
     }
     self.version = version
+    guard json["sharding"] == Self.current.json["sharding"] else {
+      throw RecordProblem(
+        "\"sharding\" must be {\"fanout\":64,\"hash\":\"sha256\",\"levels\":2} in format version 1")
+    }
+    let known: Set<String> = ["format", "version", "sharding"]
+    if let extra = json.object?.keys.sorted().first(where: { !known.contains($0) }) {
+      throw RecordProblem("unknown member \"\(extra)\" in cairn.json")
+    }
   }
 }
 

@@ -21,9 +21,14 @@ extension CairnRepository {
   package func checkout(_ revision: String, force: Bool = false) throws(CairnError)
     -> CheckoutResult
   {
-    let branchName =
-      try CairnError.wrap { try git.referenceTarget("refs/heads/" + revision) } != nil
-      ? revision : nil
+    var branchName: String?
+    if revision == "HEAD", case .branch(let name, _) = try head() {
+      branchName = name
+    } else if FormatV1.keyProblem(revision) == nil,
+      (try? git.referenceTarget("refs/heads/" + revision)) != nil
+    {
+      branchName = revision
+    }
     let target = try resolve(revision)
     return try moveWorkingTree(to: target, branch: branchName, force: force)
   }
@@ -81,6 +86,21 @@ extension CairnRepository {
       )
     }
     let targetTree = try CairnError.wrap { try git.readCommit(target).tree }
+    var differences: [TreeDifference] = []
+    try CairnError.wrap {
+      try TreeWalk(repository: git).differences(from: snapshot.headTree, to: targetTree) {
+        if FormatV1.isTracked($0.path) { differences.append($0) }
+      }
+    }
+    // Check every path before touching the working tree.
+    for difference in differences {
+      if case .failure(let problem) = FormatV1.classify(difference.path) {
+        throw CairnError(
+          .invalidInput,
+          "tree path '\(difference.path)' is not a valid Cairn path (\(problem.reason)); nothing was written"
+        )
+      }
+    }
     var written = 0
     var removed = 0
     var files = snapshot.headFiles
@@ -94,13 +114,7 @@ extension CairnRepository {
           try writeFile(root: root, path: change.path, id: id)
         }
       }
-      try TreeWalk(repository: git).differences(from: snapshot.headTree, to: targetTree) {
-        difference in
-        guard case .success = FormatV1.classify(difference.path) else {
-          throw CairnError(
-            .invalidInput,
-            "tree path '\(difference.path)' is not a Cairn path; refusing to write it")
-        }
+      for difference in differences {
         if let id = difference.new {
           try writeFile(root: root, path: difference.path, id: id)
           files[difference.path] = id
@@ -118,7 +132,8 @@ extension CairnRepository {
         try git.detachHead(at: target)
       }
     }
-    try writeIndex(lock: lock, root: root, files: files, tree: targetTree)
+    try writeIndex(
+      lock: lock, root: root, files: files, tree: targetTree, foreign: snapshot.foreignEntries)
     lockOpen = false
     let head: Head = branch.map { .branch($0, target: target) } ?? .detached(target)
     return CheckoutResult(head: head, filesWritten: written, filesRemoved: removed)

@@ -79,7 +79,8 @@ extension CairnRepository {
       // A process killed after moving the branch but before writing the index leaves a stale
       // index; bring it back in line with HEAD so plain git agrees.
       if let headTree = snapshot.headTree, snapshot.indexTree != headTree {
-        try writeIndex(lock: lock, root: root, files: current, tree: headTree)
+        try writeIndex(
+          lock: lock, root: root, files: current, tree: headTree, foreign: snapshot.foreignEntries)
         lockOpen = false
       }
       throw CairnError(.nothingToCommit, "nothing to commit, working tree matches HEAD")
@@ -123,7 +124,8 @@ extension CairnRepository {
       }
     }
     let tree = try CairnError.wrap { try git.readCommit(commitID).tree }
-    try writeIndex(lock: lock, root: root, files: current, tree: tree)
+    try writeIndex(
+      lock: lock, root: root, files: current, tree: tree, foreign: snapshot.foreignEntries)
     lockOpen = false
     let branch: String?
     if case .branch(let name, _) = snapshot.head { branch = name } else { branch = nil }
@@ -132,11 +134,12 @@ extension CairnRepository {
 
   /// Writes the git index for `files` (path → blob id) through the already-held lock and
   /// moves it into place, releasing the lock.
-  func writeIndex(lock: Int32, root: String, files: [String: ObjectID], tree: ObjectID)
-    throws(CairnError)
-  {
-    var entries: [IndexEntry] = []
-    entries.reserveCapacity(files.count)
+  func writeIndex(
+    lock: Int32, root: String, files: [String: ObjectID], tree: ObjectID,
+    foreign: [IndexEntry] = []
+  ) throws(CairnError) {
+    var entries: [IndexEntry] = foreign
+    entries.reserveCapacity(files.count + foreign.count)
     for (path, id) in files {
       var entry = IndexEntry(path: path, id: id)
       if let info = FileStat.of(root + "/" + path) { entry.setStat(info) }
@@ -207,6 +210,9 @@ extension CairnRepository {
     var violations: [CairnError.Violation] = []
     if current["cairn.json"] == nil {
       violations.append(CairnError.Violation("cairn.json", "the manifest cannot be deleted"))
+    }
+    if current["schema.json"] == nil {
+      violations.append(CairnError.Violation("schema.json", "the schema cannot be deleted"))
     }
     var fields: Set<String>?
     for change in changes {

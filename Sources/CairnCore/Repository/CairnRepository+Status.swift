@@ -51,6 +51,8 @@ struct WorkingSnapshot {
   var head: Head
   /// The tree the index mirrors, when known.
   var indexTree: ObjectID?
+  /// Index entries of files outside Cairn's roots (committed with plain git), kept as they are.
+  var foreignEntries: [IndexEntry] = []
 }
 
 extension CairnRepository {
@@ -95,7 +97,8 @@ extension CairnRepository {
     let headTree = try head.target.map { (id) throws(CairnError) in
       try CairnError.wrap { try git.readCommit(id).tree }
     }
-    let index = try CairnError.wrap { try IndexFile.read(from: indexPath) }
+    // An index Cairn cannot read (say, git's version 4) is only a cache: do without it.
+    let index = try? IndexFile.read(from: indexPath)
     let files = WorkingTreeScanner.scan(root: root)
     var known: [String: ObjectID] = [:]
     if let index {
@@ -112,17 +115,20 @@ extension CairnRepository {
     let indexTree = index.flatMap { indexedTree(of: $0) }
     if let headTree {
       if let index, indexTree == headTree {
-        for entry in index.entries { headFiles[entry.path] = entry.id }
+        for entry in index.entries where FormatV1.isTracked(entry.path) {
+          headFiles[entry.path] = entry.id
+        }
       } else {
         try CairnError.wrap {
           try TreeWalk(repository: git).files(in: headTree) { path, entry in
-            headFiles[path] = entry.id
+            if FormatV1.isTracked(path) { headFiles[path] = entry.id }
           }
         }
       }
     }
     return WorkingSnapshot(
       files: files, known: known, headFiles: headFiles, headTree: headTree, head: head,
-      indexTree: indexTree)
+      indexTree: indexTree,
+      foreignEntries: index?.entries.filter { !FormatV1.isTracked($0.path) } ?? [])
   }
 }

@@ -19,8 +19,11 @@ package final class CairnRepository {
   package static func create(at path: String, bare: Bool, now: Int64) throws(CairnError)
     -> CairnRepository
   {
-    if let existing = try? GitRepository.open(at: path), existing.gitDirectory.isEmpty == false {
+    if (try? GitRepository.open(at: path)) != nil {
       throw CairnError(.alreadyExists, "a repository already exists at \(path)")
+    }
+    if !bare, FileStat.of(path + "/cairn.json") != nil {
+      throw CairnError(.alreadyExists, "\(path) already holds a cairn.json; not overwriting it")
     }
     let git = try CairnError.wrap("cannot create a repository at \(path)") {
       try GitRepository.create(at: path, bare: bare)
@@ -28,29 +31,38 @@ package final class CairnRepository {
     let repository = CairnRepository(git: git)
     let manifest = Manifest.current.encoded
     let schema = InitialSchema.encoded
+    // The first commit holds only the manifest and the schema, whatever else the folder holds.
+    let tree = try CairnError.wrap { () throws -> ObjectID in
+      let writer = try ObjectWriter(repository: git)
+      let editor = TreeEditor(repository: git, writer: writer)
+      let tree = try editor.apply(
+        base: nil,
+        changes: [
+          TreeChange(path: "cairn.json", id: try writer.write(.blob, manifest)),
+          TreeChange(path: "schema.json", id: try writer.write(.blob, schema)),
+        ])
+      let signature = git.defaultSignature(now: now)
+      let commit = try writer.write(
+        .commit,
+        Commit.serialize(
+          tree: tree, parents: [], author: signature, committer: signature,
+          message: "Initialise Cairn dataset"))
+      try writer.commit()
+      try git.updateReference("refs/heads/main", to: commit, expected: nil, message: "cairn init")
+      return tree
+    }
     if let root = git.workingDirectory {
-      try CairnError.wrap { try FileIO.writeAtomically(manifest, to: root + "/cairn.json") }
-      try CairnError.wrap { try FileIO.writeAtomically(schema, to: root + "/schema.json") }
-      _ = try repository.commit(message: "Initialise Cairn dataset", now: now)
-    } else {
       try CairnError.wrap {
-        let writer = try ObjectWriter(repository: git)
-        let editor = TreeEditor(repository: git, writer: writer)
-        let tree = try editor.apply(
-          base: nil,
-          changes: [
-            TreeChange(path: "cairn.json", id: try writer.write(.blob, manifest)),
-            TreeChange(path: "schema.json", id: try writer.write(.blob, schema)),
-          ])
-        let signature = git.defaultSignature(now: now)
-        let commit = try writer.write(
-          .commit,
-          Commit.serialize(
-            tree: tree, parents: [], author: signature, committer: signature,
-            message: "Initialise Cairn dataset"))
-        try writer.commit()
-        try git.updateReference("refs/heads/main", to: commit, expected: nil, message: "cairn init")
+        try FileIO.writeAtomically(manifest, to: root + "/cairn.json")
+        try FileIO.writeAtomically(schema, to: root + "/schema.json")
       }
+      let lock = try CairnError.wrap { try FileIO.createLock(repository.lockPath) }
+      try repository.writeIndex(
+        lock: lock, root: root,
+        files: [
+          "cairn.json": ObjectHasher.id(of: .blob, manifest),
+          "schema.json": ObjectHasher.id(of: .blob, schema),
+        ], tree: tree)
     }
     return repository
   }
@@ -65,7 +77,12 @@ package final class CairnRepository {
 
   private func checkFormat() throws(CairnError) {
     let currentHead = try head()
-    guard let head = currentHead.target else { return }
+    guard let head = currentHead.target else {
+      throw CairnError(
+        .unsupportedFormat,
+        "\(git.gitDirectory) has no commit with a cairn.json; not a Cairn dataset (create one with 'cairn init')"
+      )
+    }
     let tree = try CairnError.wrap { try git.readCommit(head).tree }
     let found = try CairnError.wrap {
       try TreeWalk(repository: git).entry(at: "cairn.json", in: tree)

@@ -28,7 +28,10 @@ func parallelMap<State, Result: Sendable>(
       }
     }
   }
-  return results.compactMap { $0 }
+  return results.map { slot in
+    guard let slot else { preconditionFailure("parallelMap left a slot unfilled") }
+    return slot
+  }
 }
 
 /// Moves a non-Sendable value into concurrent code whose accesses are partitioned by hand.
