@@ -180,8 +180,11 @@ package struct IndexFile: Sendable {
   }
 
   /// Serialises the index (entries sorted by path bytes) with its trailing checksum.
-  package func serialize() -> [UInt8] {
-    let sorted = entries.sorted { $0.path.utf8.lexicographicallyPrecedes($1.path.utf8) }
+  ///
+  /// - Parameter presorted: The entries are already in index order; skip sorting.
+  package func serialize(presorted: Bool = false) -> [UInt8] {
+    let sorted =
+      presorted ? entries : entries.sorted { $0.path.utf8.lexicographicallyPrecedes($1.path.utf8) }
     var out: [UInt8] = Array("DIRC".utf8)
     out.reserveCapacity(12 + sorted.count * 112 + 48)
     func put(_ value: UInt32) {

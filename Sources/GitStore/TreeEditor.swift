@@ -15,12 +15,14 @@ package struct TreeChange: Sendable {
 ///
 /// Only the trees on the paths of changed files are read and rewritten; every other subtree
 /// keeps its id, so a 1 % change rewrites a few hundred small trees, not the whole dataset.
+/// Changes are sorted by path once; all changes under one folder then form one run, which is
+/// built recursively without per-path allocations.
 ///
 /// - Complexity: O(changes × depth) trees read and written.
 package struct TreeEditor {
-  private final class Node {
-    var children: [String: Node] = [:]
-    var leaf: TreeChange?
+  private struct Item {
+    var path: [UInt8]
+    var change: TreeChange
   }
 
   private let repository: GitRepository
@@ -32,53 +34,71 @@ package struct TreeEditor {
   }
 
   /// Applies `changes` to `base` (nil for an empty tree) and returns the new root tree id.
+  ///
+  /// - Throws: `GitError` `.invalidArgument` for an empty path segment or a path given twice.
   package func apply(base: ObjectID?, changes: [TreeChange]) throws(GitError) -> ObjectID {
-    let root = Node()
-    for change in changes {
-      var node = root
-      let parts = change.path.split(separator: "/", omittingEmptySubsequences: false)
-      guard !parts.isEmpty, !parts.contains(where: \.isEmpty) else {
-        throw GitError(.invalidArgument, "invalid tree path '\(change.path)'")
-      }
-      for part in parts.dropLast() {
-        let name = String(part)
-        if let next = node.children[name] {
-          node = next
-        } else {
-          let next = Node()
-          node.children[name] = next
-          node = next
-        }
-      }
-      let leaf = Node()
-      leaf.leaf = change
-      node.children[String(parts[parts.count - 1])] = leaf
+    var items = changes.map { Item(path: Array($0.path.utf8), change: $0) }
+    if !items.indices.dropLast().allSatisfy({
+      items[$0].path.lexicographicallyPrecedes(items[$0 + 1].path)
+    }) {
+      items.sort { $0.path.lexicographicallyPrecedes($1.path) }
     }
-    if let id = try build(base: base, node: root) { return id }
+    for index in items.indices {
+      let path = items[index].path
+      if path.isEmpty || path.first == 0x2F || path.last == 0x2F
+        || zip(path, path.dropFirst()).contains(where: { $0 == 0x2F && $1 == 0x2F })
+      {
+        throw GitError(.invalidArgument, "invalid tree path '\(items[index].change.path)'")
+      }
+      if index > 0 && items[index - 1].path == path {
+        throw GitError(.invalidArgument, "tree path '\(items[index].change.path)' is changed twice")
+      }
+    }
+    if let id = try build(base: base, items: items[...], offset: 0) { return id }
     return try writer.write(.tree, [])
   }
 
-  private func build(base: ObjectID?, node: Node) throws(GitError) -> ObjectID? {
+  /// Builds the tree for `items`, whose paths all share the first `offset` bytes (the folder
+  /// prefix, ending in `/`).
+  private func build(base: ObjectID?, items: ArraySlice<Item>, offset: Int) throws(GitError)
+    -> ObjectID?
+  {
     var entries: [String: TreeEntry] = [:]
     if let base {
       for entry in try repository.readTree(base) { entries[entry.name] = entry }
     }
-    for (name, child) in node.children {
-      if let leaf = child.leaf {
-        if let id = leaf.id {
-          entries[name] = TreeEntry(name: name, mode: leaf.mode, id: id)
+    var start = items.startIndex
+    while start < items.endIndex {
+      let path = items[start].path
+      let slash = path[offset...].firstIndex(of: 0x2F)
+      let name = String(decoding: path[offset..<(slash ?? path.endIndex)], as: UTF8.self)
+      guard let slash else {
+        // A file directly in this folder.
+        let change = items[start].change
+        if let id = change.id {
+          entries[name] = TreeEntry(name: name, mode: change.mode, id: id)
         } else {
           entries[name] = nil
         }
-      } else {
-        let existing = entries[name]
-        let subBase = existing?.isTree == true ? existing?.id : nil
-        if let id = try build(base: subBase, node: child) {
-          entries[name] = TreeEntry(name: name, mode: TreeEntry.treeMode, id: id)
-        } else {
-          entries[name] = nil
-        }
+        start += 1
+        continue
       }
+      // Every item under `name/` forms one run in sorted order.
+      let prefix = path[offset...slash]
+      var end = start + 1
+      while end < items.endIndex && items[end].path.count > slash
+        && items[end].path[offset...slash].elementsEqual(prefix)
+      {
+        end += 1
+      }
+      let existing = entries[name]
+      let subBase = existing?.isTree == true ? existing?.id : nil
+      if let id = try build(base: subBase, items: items[start..<end], offset: slash + 1) {
+        entries[name] = TreeEntry(name: name, mode: TreeEntry.treeMode, id: id)
+      } else {
+        entries[name] = nil
+      }
+      start = end
     }
     if entries.isEmpty { return nil }
     return try writer.write(.tree, TreeFormat.serialize(Array(entries.values)))

@@ -1,4 +1,5 @@
 import CairnCore
+import Foundation
 import Testing
 
 @Suite struct CanonicalJSONTests {
@@ -56,5 +57,50 @@ import Testing
       #expect(error.line == 3)
       #expect(error.column == 3)
     }
+  }
+}
+
+@Suite struct CanonicalFastPathTests {
+  /// The parser's quick canonical verdict never says "canonical" for bytes the encoder would
+  /// write differently, and recognises the encoder's own output for ordinary numbers.
+  @Test func quickVerdictAgreesWithTheEncoder() throws {
+    var generator = SystemRandomNumberGenerator()
+    var recognised = 0
+    for round in 0..<20_000 {
+      let magnitude = [1e-7, 1e-4, 0.01, 1, 1_000, 1e12, 1e15, 1e17][round % 8]
+      var number = Double.random(in: -magnitude...magnitude, using: &generator)
+      if round % 3 == 0 { number = (number * 10_000).rounded() / 10_000 }
+      let bytes = CanonicalJSON.encode(
+        .object(["a": .array([.double(number), .int(Int64(round))])]))
+      let (value, canonical) = try JSONParser.parseCheckingCanonical(bytes)
+      #expect(CanonicalJSON.encode(value) == bytes)
+      if canonical { recognised += 1 }
+      // Perturbed texts that are not canonical must never be called canonical.
+      let text = String(decoding: bytes, as: UTF8.self)
+      for variant in [
+        text.replacingOccurrences(of: "]", with: "0]"),
+        text.replacingOccurrences(of: ",", with: ", "),
+      ] where variant != text {
+        let variantBytes = Array(variant.utf8)
+        guard let (parsed, quick) = try? JSONParser.parseCheckingCanonical(variantBytes) else {
+          continue
+        }
+        if quick { #expect(CanonicalJSON.encode(parsed) == variantBytes, "\(variant)") }
+      }
+    }
+    #expect(recognised > 10_000)
+  }
+
+  @Test(arguments: [
+    "{\"b\":1,\"a\":2}\n", "{\"a\":1} \n", "{\"a\":1}", "{\"a\":\"\\/\"}\n",
+    "{\"a\":\"\\u0041\"}\n",
+    "{\"a\":\"\\u000A\"}\n", "{\"a\":0.10}\n", "{\"a\":1.5e0}\n", "{\"a\":-0}\n",
+    "{\"a\":0.00001}\n",
+    "{\"a\":0.30000000000000001}\n", "{\"a\":1E2}\n",
+  ])
+  func nonCanonicalFormsAreNotCertified(text: String) throws {
+    let (value, quick) = try JSONParser.parseCheckingCanonical(Array(text.utf8))
+    #expect(!quick)
+    #expect(CanonicalJSON.encode(value) != Array(text.utf8))
   }
 }

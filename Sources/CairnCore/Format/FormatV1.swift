@@ -34,9 +34,14 @@ package enum FormatV1 {
 
   /// Whether a repository path lies under one of the roots Cairn tracks.
   package static func isTracked(_ path: String) -> Bool {
-    let root = path.split(separator: "/", maxSplits: 1).first.map(String.init) ?? path
-    return trackedRoots.contains(root)
+    if let slash = path.utf8.firstIndex(of: UInt8(ascii: "/")) {
+      let root = path.utf8[..<slash]
+      return trackedDirectories.contains { $0.utf8.elementsEqual(root) }
+    }
+    return path == "cairn.json" || path == "schema.json"
   }
+
+  private static let trackedDirectories = ["samples", "labels", "views", "embeddings", "runs"]
 
   /// Checks a sample key; returns why it is invalid, or nil.
   package static func keyProblem(_ key: String) -> String? {
@@ -162,8 +167,10 @@ package enum FormatV1 {
     case sample(key: String)
     case label(field: String, key: String)
     case view(name: String)
-    case embedding
-    case run
+    /// A file under `embeddings/`; JSON files (`meta.json`) are validated as JSON.
+    case embedding(isJSON: Bool)
+    /// A file under `runs/`; JSON files are validated as JSON.
+    case run(isJSON: Bool)
   }
 
   /// Classifies a tracked path; throws why a path under a tracked root is not allowed there.
@@ -197,8 +204,12 @@ package enum FormatV1 {
         return problem("views are files views/<name>.json")
       }
       return .success(.view(name: String(parts[1].dropLast(5))))
-    case "embeddings": return parts.count >= 2 ? .success(.embedding) : problem("not a file")
-    case "runs": return parts.count >= 2 ? .success(.run) : problem("not a file")
+    case "embeddings":
+      return parts.count >= 2
+        ? .success(.embedding(isJSON: path.hasSuffix(".json"))) : problem("not a file")
+    case "runs":
+      return parts.count >= 2
+        ? .success(.run(isJSON: path.hasSuffix(".json"))) : problem("not a file")
     default: return problem("not a Cairn path")
     }
   }

@@ -1,3 +1,7 @@
+#if canImport(Glibc)
+internal import Glibc
+#endif
+
 /// A strict JSON parser over UTF-8 bytes.
 ///
 /// Foundation's decoders dominated read time on large datasets; this parser works on raw
@@ -6,6 +10,9 @@ package struct JSONParser {
   private let bytes: UnsafeRawBufferPointer
   private var position = 0
   private var depth = 0
+  /// Whether the bytes so far are exactly Cairn's canonical encoding (conservative: a false
+  /// value only means the encoder must be asked).
+  private var canonical = true
 
   /// Parses one JSON document; only whitespace may follow it.
   package static func parse(_ data: [UInt8]) throws(JSONParseError) -> JSONValue {
@@ -19,6 +26,33 @@ package struct JSONParser {
           throw parser.error("unexpected data after the JSON value")
         }
         return .success(value)
+      } catch {
+        return .failure(error)
+      }
+    }
+    return try result.get()
+  }
+
+  /// Parses one JSON document and tells whether `data` is exactly its canonical encoding
+  /// (``CanonicalJSON``), without encoding it again in the common case.
+  ///
+  /// - Returns: The value, and `true` when the bytes are certainly canonical; `false` means
+  ///   "compare with ``CanonicalJSON/encode(_:)``".
+  package static func parseCheckingCanonical(_ data: [UInt8]) throws(JSONParseError) -> (
+    JSONValue, Bool
+  ) {
+    let result = data.withUnsafeBytes { raw -> Result<(JSONValue, Bool), JSONParseError> in
+      var parser = JSONParser(bytes: raw)
+      do throws(JSONParseError) {
+        parser.skipWhitespace()
+        let value = try parser.parseValue()
+        let ends = parser.position == raw.count - 1 && raw[raw.count - 1] == 0x0A
+        let canonical = ends && parser.canonical
+        parser.skipWhitespace()
+        if parser.position != raw.count {
+          throw parser.error("unexpected data after the JSON value")
+        }
+        return .success((value, canonical))
       } catch {
         return .failure(error)
       }
@@ -50,7 +84,9 @@ package struct JSONParser {
   private mutating func skipWhitespace() {
     while position < bytes.count {
       switch bytes[position] {
-      case 0x20, 0x0A, 0x0D, 0x09: position += 1
+      case 0x20, 0x0A, 0x0D, 0x09:
+        position += 1
+        canonical = false
       default: return
       }
     }
@@ -103,12 +139,17 @@ package struct JSONParser {
       position += 1
       return .object(members)
     }
+    var previous: String?
     while true {
       skipWhitespace()
       guard position < bytes.count, bytes[position] == UInt8(ascii: "\"") else {
         throw error("expected a string key")
       }
       let key = try parseString()
+      if canonical, let previous, !previous.utf8.lexicographicallyPrecedes(key.utf8) {
+        canonical = false
+      }
+      previous = key
       skipWhitespace()
       guard position < bytes.count, bytes[position] == UInt8(ascii: ":") else {
         throw error("expected ':' after key \"\(key)\"")
@@ -204,14 +245,23 @@ package struct JSONParser {
       switch escape {
       case UInt8(ascii: "\""): scalars.append(0x22)
       case UInt8(ascii: "\\"): scalars.append(0x5C)
-      case UInt8(ascii: "/"): scalars.append(0x2F)
+      case UInt8(ascii: "/"):
+        scalars.append(0x2F)
+        canonical = false
       case UInt8(ascii: "b"): scalars.append(0x08)
       case UInt8(ascii: "f"): scalars.append(0x0C)
       case UInt8(ascii: "n"): scalars.append(0x0A)
       case UInt8(ascii: "r"): scalars.append(0x0D)
       case UInt8(ascii: "t"): scalars.append(0x09)
       case UInt8(ascii: "u"):
+        let hexStart = position
         var code = try parseHex4()
+        // Canonical form escapes only control characters without a short escape, in lowercase.
+        if code >= 0x20 || [0x08, 0x09, 0x0A, 0x0C, 0x0D].contains(code)
+          || (hexStart..<position).contains(where: { (0x41...0x46).contains(bytes[$0]) })
+        {
+          canonical = false
+        }
         if (0xD800...0xDBFF).contains(code) {
           guard position + 1 < bytes.count, bytes[position] == UInt8(ascii: "\\"),
             bytes[position + 1] == UInt8(ascii: "u")
@@ -269,7 +319,10 @@ package struct JSONParser {
   private mutating func parseNumber() throws(JSONParseError) -> JSONValue {
     let start = position
     var isInteger = true
+    var hasExponent = false
+    var fraction = 0..<0
     if bytes[position] == UInt8(ascii: "-") { position += 1 }
+    let integerStart = position
     guard position < bytes.count, (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(bytes[position])
     else { throw error("invalid number") }
     if bytes[position] == UInt8(ascii: "0") {
@@ -294,11 +347,13 @@ package struct JSONParser {
         position += 1
       }
       if position == digits { throw error("missing digits after '.'") }
+      fraction = digits..<position
     }
     if position < bytes.count
       && (bytes[position] == UInt8(ascii: "e") || bytes[position] == UInt8(ascii: "E"))
     {
       isInteger = false
+      hasExponent = true
       position += 1
       if position < bytes.count
         && (bytes[position] == UInt8(ascii: "+") || bytes[position] == UInt8(ascii: "-"))
@@ -313,10 +368,72 @@ package struct JSONParser {
       }
       if position == digits { throw error("missing exponent digits") }
     }
-    let text = String(
-      decoding: UnsafeRawBufferPointer(rebasing: bytes[start..<position]), as: UTF8.self)
-    if isInteger, let value = Int64(text) { return .int(value) }
-    guard let value = Double(text), value.isFinite else { throw error("number out of range") }
+    if isInteger, let value = integerValue(start, position) {
+      if value == 0 && bytes[start] == UInt8(ascii: "-") { canonical = false }
+      return .int(value)
+    }
+    // strtod on a small NUL-terminated copy: no String is built per number.
+    let count = position - start
+    let value = withUnsafeTemporaryAllocation(of: CChar.self, capacity: count + 1) { buffer in
+      for offset in 0..<count { buffer[offset] = CChar(bitPattern: bytes[start + offset]) }
+      buffer[count] = 0
+      guard let base = buffer.baseAddress else { return Double.nan }
+      return strtod(base, nil)
+    }
+    guard value.isFinite else { throw error("number out of range") }
+    if canonical
+      && !isCanonicalDecimal(
+        integer: integerStart..<(fraction.isEmpty ? position : fraction.lowerBound - 1),
+        fraction: fraction, hasExponent: hasExponent)
+    {
+      // Rare forms (exponents, long digit strings): ask the encoder.
+      let text = String(
+        decoding: UnsafeRawBufferPointer(rebasing: bytes[start..<position]), as: UTF8.self)
+      if CanonicalJSON.format(value) != text { canonical = false }
+    }
     return .double(value)
+  }
+
+  /// Whether a plain decimal `I.F` is certainly what ``CanonicalJSON/format(_:)`` prints:
+  /// at most 15 significant digits (so no shorter decimal names the same double), no trailing
+  /// zero in the fraction unless it is `.0`, and a magnitude Swift prints without an exponent.
+  private func isCanonicalDecimal(integer: Range<Int>, fraction: Range<Int>, hasExponent: Bool)
+    -> Bool
+  {
+    guard !hasExponent, !fraction.isEmpty, integer.count <= 15 else { return false }
+    let fractionZero = fraction.count == 1 && bytes[fraction.lowerBound] == UInt8(ascii: "0")
+    if !fractionZero && bytes[fraction.upperBound - 1] == UInt8(ascii: "0") { return false }
+    let integerIsZero = integer.count == 1 && bytes[integer.lowerBound] == UInt8(ascii: "0")
+    if integerIsZero {
+      if fractionZero { return true }
+      // 0.000x and smaller print with an exponent.
+      var zeros = 0
+      for index in fraction {
+        if bytes[index] != UInt8(ascii: "0") { break }
+        zeros += 1
+      }
+      return zeros < 4 && fraction.count - zeros <= 15
+    }
+    return integer.count + (fractionZero ? 0 : fraction.count) <= 15
+  }
+
+  /// The value of the digits in `start..<end` (an optional '-' then digits), or nil on overflow.
+  private func integerValue(_ start: Int, _ end: Int) -> Int64? {
+    var index = start
+    let negative = bytes[index] == UInt8(ascii: "-")
+    if negative { index += 1 }
+    var magnitude: UInt64 = 0
+    while index < end {
+      let (times, overflow1) = magnitude.multipliedReportingOverflow(by: 10)
+      let (sum, overflow2) = times.addingReportingOverflow(UInt64(bytes[index] - UInt8(ascii: "0")))
+      if overflow1 || overflow2 { return nil }
+      magnitude = sum
+      index += 1
+    }
+    if negative {
+      if magnitude <= UInt64(Int64.max) { return -Int64(magnitude) }
+      return magnitude == UInt64(Int64.max) + 1 ? Int64.min : nil
+    }
+    return magnitude <= UInt64(Int64.max) ? Int64(magnitude) : nil
   }
 }

@@ -1,5 +1,6 @@
 /// The sample record stored at `samples/<shard>/<shard>/<key>.json`.
 package struct SampleRecord: Sendable, Equatable {
+  static let knownKeys: Set<String> = ["key", "media", "tags", "fields"]
   package var key: String
   package var media: MediaRecord
   package var tags: [String]
@@ -30,8 +31,7 @@ package struct SampleRecord: Sendable, Equatable {
   /// Reads a record, reporting the first rule it breaks.
   package init(json: JSONValue) throws(RecordProblem) {
     guard let object = json.object else { throw RecordProblem("a sample record is a JSON object") }
-    let known: Set<String> = ["key", "media", "tags", "fields"]
-    if let extra = object.keys.sorted().first(where: { !known.contains($0) }) {
+    if let extra = unknownKey(in: object, known: Self.knownKeys) {
       throw RecordProblem("unknown member \"\(extra)\" in a sample record")
     }
     guard let key = object["key"]?.string else { throw RecordProblem("\"key\" must be a string") }
@@ -58,6 +58,9 @@ package struct SampleRecord: Sendable, Equatable {
 
 /// Where a sample's media is and what it is.
 package struct MediaRecord: Sendable, Equatable {
+  static let knownKeys: Set<String> = [
+    "uri", "sha256", "size", "kind", "format", "width", "height", "points",
+  ]
   /// A path relative to the repository root (`media/0001.png`), or an absolute `file://` URI.
   package var uri: String
   package var sha256: String
@@ -95,10 +98,7 @@ package struct MediaRecord: Sendable, Equatable {
 
   package init(json: JSONValue) throws(RecordProblem) {
     guard let object = json.object else { throw RecordProblem("\"media\" must be an object") }
-    let known: Set<String> = [
-      "uri", "sha256", "size", "kind", "format", "width", "height", "points",
-    ]
-    if let extra = object.keys.sorted().first(where: { !known.contains($0) }) {
+    if let extra = unknownKey(in: object, known: Self.knownKeys) {
       throw RecordProblem("unknown member \"media.\(extra)\"")
     }
     guard let uri = object["uri"]?.string, !uri.isEmpty else {
@@ -148,6 +148,7 @@ package struct MediaRecord: Sendable, Equatable {
 /// Format v1 fixes the envelope (field, sample, a list of labels each with a stable `id` and a
 /// `type`); label payloads are validated by their type.
 package struct LabelFile: Sendable, Equatable {
+  static let knownKeys: Set<String> = ["field", "sample", "labels"]
   package var field: String
   package var sample: String
   package var labels: [JSONValue]
@@ -166,8 +167,7 @@ package struct LabelFile: Sendable, Equatable {
 
   package init(json: JSONValue) throws(RecordProblem) {
     guard let object = json.object else { throw RecordProblem("a label file is a JSON object") }
-    let known: Set<String> = ["field", "sample", "labels"]
-    if let extra = object.keys.sorted().first(where: { !known.contains($0) }) {
+    if let extra = unknownKey(in: object, known: Self.knownKeys) {
       throw RecordProblem("unknown member \"\(extra)\" in a label file")
     }
     guard let field = object["field"]?.string else {
@@ -212,6 +212,7 @@ package struct LabelFile: Sendable, Equatable {
 
 /// The repository manifest `cairn.json`.
 package struct Manifest: Sendable, Equatable {
+  static let knownKeys: Set<String> = ["format", "version", "sharding"]
   package var version: Int64
 
   package static let current = Manifest(version: FormatV1.version)
@@ -246,8 +247,7 @@ package struct Manifest: Sendable, Equatable {
       throw RecordProblem(
         "\"sharding\" must be {\"fanout\":64,\"hash\":\"sha256\",\"levels\":2} in format version 1")
     }
-    let known: Set<String> = ["format", "version", "sharding"]
-    if let extra = json.object?.keys.sorted().first(where: { !known.contains($0) }) {
+    if let object = json.object, let extra = unknownKey(in: object, known: Self.knownKeys) {
       throw RecordProblem("unknown member \"\(extra)\" in cairn.json")
     }
   }
@@ -265,4 +265,10 @@ package enum InitialSchema {
   package static var encoded: [UInt8] {
     CanonicalJSON.encode(.object(["version": .int(1), "fields": .object([:])]))
   }
+}
+
+/// The first (in sorted order) member of `object` that is not in `known`, or nil.
+func unknownKey(in object: [String: JSONValue], known: Set<String>) -> String? {
+  guard object.keys.contains(where: { !known.contains($0) }) else { return nil }
+  return object.keys.sorted().first { !known.contains($0) }
 }

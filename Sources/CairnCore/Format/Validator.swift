@@ -9,20 +9,29 @@ package enum Validator {
 
   /// Checks the file at repository-relative `path` holding `bytes`.
   package static func check(path: String, bytes: [UInt8]) -> Outcome {
+    inspect(path: path, bytes: bytes).0
+  }
+
+  /// Checks the file like ``check(path:bytes:)`` and also returns what the path holds.
+  package static func inspect(path: String, bytes: [UInt8]) -> (Outcome, FormatV1.PathKind?) {
     let kind: FormatV1.PathKind
     switch FormatV1.classify(path) {
     case .success(let value): kind = value
-    case .failure(let problem): return .invalid(problem.reason)
+    case .failure(let problem): return (.invalid(problem.reason), nil)
     }
+    return (check(kind: kind, bytes: bytes), kind)
+  }
+
+  private static func check(kind: FormatV1.PathKind, bytes: [UInt8]) -> Outcome {
     switch kind {
-    case .embedding, .run:
-      if path.hasSuffix(".json") { break }
-      return .valid
+    case .embedding(let isJSON), .run(let isJSON):
+      if !isJSON { return .valid }
     default: break
     }
     let value: JSONValue
+    let certainlyCanonical: Bool
     do {
-      value = try JSONParser.parse(bytes)
+      (value, certainlyCanonical) = try JSONParser.parseCheckingCanonical(bytes)
     } catch {
       return .invalid("broken JSON at \(error.description)")
     }
@@ -55,6 +64,7 @@ package enum Validator {
     } catch let problem {
       return .invalid(problem.reason)
     }
+    if certainlyCanonical { return .valid }
     let canonical = CanonicalJSON.encode(value)
     return canonical == bytes ? .valid : .notCanonical(canonical)
   }

@@ -71,12 +71,19 @@ extension CairnRepository {
     }
     let snapshot = try snapshot()
     // Which tracked files differ from HEAD (hashing only files whose stat data changed).
-    var current = snapshot.known
-    for file in snapshot.files where current[file.path] == nil {
-      let bytes = try CairnError.wrap { try FileIO.read(root + "/" + file.path) }
-      current[file.path] = ObjectHasher.id(of: .blob, bytes)
+    var dirty: [FileChange] = []
+    var headFiles: [String: ObjectID] = [:]
+    for (index, entry) in snapshot.entries.enumerated() {
+      if let id = entry.headID { headFiles[entry.path] = id }
+      var current = entry.knownID
+      if entry.needsRead {
+        let bytes = try CairnError.wrap { try FileIO.read(root + "/" + entry.path) }
+        current = ObjectHasher.id(of: .blob, bytes)
+      }
+      if let kind = snapshot.change(at: index, currentID: current) {
+        dirty.append(FileChange(path: entry.path, change: kind))
+      }
     }
-    let dirty = Self.changes(head: snapshot.headFiles, current: current)
     if !dirty.isEmpty && !force {
       let sample = dirty.prefix(5).map { "  \($0.change.rawValue): \($0.path)" }.joined(
         separator: "\n")
@@ -103,14 +110,14 @@ extension CairnRepository {
     }
     var written = 0
     var removed = 0
-    var files = snapshot.headFiles
+    var files = headFiles
     try CairnError.wrap {
       // Restore files changed in the working tree (only with --force).
       for change in dirty {
         if change.change == .added {
           try FileIO.remove(root + "/" + change.path)
           files[change.path] = nil
-        } else if let id = snapshot.headFiles[change.path] {
+        } else if let id = headFiles[change.path] {
           try writeFile(root: root, path: change.path, id: id)
         }
       }

@@ -11,10 +11,11 @@ package struct CommitResult: Sendable {
 /// One changed file, read, checked and ready for the pack.
 private struct PreparedFile: Sendable {
   var id: ObjectID
-  var object: PreparedObject?
-  var bytes: [UInt8]?
-  var violation: CairnError.Violation?
-  var unreadable: Bool
+  var object: PreparedObject? = nil
+  /// Canonical bytes to write back (with `--normalize`).
+  var bytes: [UInt8]? = nil
+  var violation: CairnError.Violation? = nil
+  var kind: FormatV1.PathKind? = nil
 }
 
 extension CairnRepository {
@@ -47,27 +48,36 @@ extension CairnRepository {
       }
     }
     let snapshot = try snapshot()
+    let entries = snapshot.entries
 
     // Read, hash, validate and compress every file not known from the index, on all cores.
-    let candidates = snapshot.files.filter { snapshot.known[$0.path] == nil }
-    let headFiles = snapshot.headFiles
+    let candidates = entries.indices.filter { entries[$0].needsRead }
     let prepared = parallelMap(count: candidates.count, state: ObjectCompressor()) {
       compressor, index -> PreparedFile in
-      Self.prepare(
-        path: candidates[index].path, root: root, head: headFiles, normalize: normalize,
+      let entry = entries[candidates[index]]
+      return Self.prepare(
+        path: entry.path, root: root, headID: entry.headID, normalize: normalize,
         compressor: compressor)
     }
 
-    var current = snapshot.known
+    var current = entries.map(\.knownID)
+    var preparedAt = [Int](repeating: -1, count: entries.count)
     var violations: [CairnError.Violation] = []
-    var objects: [String: PreparedFile] = [:]
-    for (file, item) in zip(candidates, prepared) {
+    for (slot, index) in candidates.enumerated() {
+      let item = prepared[slot]
       if let violation = item.violation { violations.append(violation) }
-      current[file.path] = item.id
-      if item.object != nil { objects[file.path] = item }
+      current[index] = item.id
+      preparedAt[index] = slot
     }
-    let changes = Self.changes(head: headFiles, current: current)
-    violations += Self.crossFileViolations(changes: changes, current: current)
+    var changed: [(index: Int, kind: ChangeKind)] = []
+    for index in entries.indices {
+      if let kind = snapshot.change(at: index, currentID: current[index]) {
+        changed.append((index, kind))
+      }
+    }
+    violations += Self.crossFileViolations(
+      snapshot: snapshot, changed: changed,
+      kinds: { index in preparedAt[index] < 0 ? nil : prepared[preparedAt[index]].kind })
     if !violations.isEmpty {
       violations.sort { $0.location.utf8.lexicographicallyPrecedes($1.location.utf8) }
       let summary = violations.count == 1 ? "1 file breaks" : "\(violations.count) files break"
@@ -75,27 +85,30 @@ extension CairnRepository {
         .validationFailed, "commit refused: \(summary) the format rules; nothing was written",
         violations: violations)
     }
+    let changes = changed.map { FileChange(path: entries[$0.index].path, change: $0.kind) }
     if changes.isEmpty {
       // A process killed after moving the branch but before writing the index leaves a stale
       // index; bring it back in line with HEAD so plain git agrees.
       if let headTree = snapshot.headTree, snapshot.indexTree != headTree {
         try writeIndex(
-          lock: lock, root: root, files: current, tree: headTree, foreign: snapshot.foreignEntries)
+          lock: lock, entries: Self.indexEntries(snapshot, current), sorted: true, tree: headTree,
+          foreign: snapshot.foreignEntries)
         lockOpen = false
       }
       throw CairnError(.nothingToCommit, "nothing to commit, working tree matches HEAD")
     }
 
-    let (commitID, written) = try CairnError.wrap { () throws -> (ObjectID, Int) in
+    let (commitID, tree, written) = try CairnError.wrap { () throws -> (ObjectID, ObjectID, Int) in
       let writer = try ObjectWriter(repository: git)
-      for change in changes where change.change != .deleted {
-        if let object = objects[change.path]?.object { try writer.add(object) }
+      for (index, kind) in changed where kind != .deleted {
+        let slot = preparedAt[index]
+        if slot >= 0, let object = prepared[slot].object { try writer.add(object) }
       }
       let editor = TreeEditor(repository: git, writer: writer)
       let tree = try editor.apply(
         base: snapshot.headTree,
-        changes: changes.map {
-          TreeChange(path: $0.path, id: $0.change == .deleted ? nil : current[$0.path])
+        changes: changed.map { index, kind in
+          TreeChange(path: entries[index].path, id: kind == .deleted ? nil : current[index])
         })
       let signature = git.defaultSignature(now: now)
       let parents = snapshot.head.target.map { [$0] } ?? []
@@ -114,38 +127,75 @@ extension CairnRepository {
       try git.updateReference(
         reference, to: id, expected: snapshot.head.target,
         message: "commit: \(Commit.summaryLine(message))")
-      return (id, written)
+      return (id, tree, written)
     }
 
     // Rewrite normalised files, then record the new stat data in the index.
-    for (path, item) in objects {
-      if let bytes = item.bytes {
-        try CairnError.wrap { try FileIO.writeAtomically(bytes, to: root + "/" + path) }
+    var indexEntries = Self.indexEntries(snapshot, current)
+    for (index, slot) in preparedAt.enumerated() where slot >= 0 {
+      guard let bytes = prepared[slot].bytes else { continue }
+      let path = entries[index].path
+      try CairnError.wrap { try FileIO.writeAtomically(bytes, to: root + "/" + path) }
+      if let position = indexEntries.firstIndex(where: { $0.path == path }),
+        let info = FileStat.of(root + "/" + path)
+      {
+        indexEntries[position].setStat(info)
       }
     }
-    let tree = try CairnError.wrap { try git.readCommit(commitID).tree }
     try writeIndex(
-      lock: lock, root: root, files: current, tree: tree, foreign: snapshot.foreignEntries)
+      lock: lock, entries: indexEntries, sorted: true, tree: tree, foreign: snapshot.foreignEntries)
     lockOpen = false
     let branch: String?
     if case .branch(let name, _) = snapshot.head { branch = name } else { branch = nil }
     return CommitResult(id: commitID, branch: branch, changes: changes, objectsWritten: written)
   }
 
-  /// Writes the git index for `files` (path → blob id) through the already-held lock and
-  /// moves it into place, releasing the lock.
+  /// Index entries for every working file, in index order, with the scan's stat data.
+  private static func indexEntries(_ snapshot: WorkingSnapshot, _ current: [ObjectID?])
+    -> [IndexEntry]
+  {
+    var result: [IndexEntry] = []
+    result.reserveCapacity(snapshot.entries.count)
+    for (index, entry) in snapshot.entries.enumerated() {
+      guard let stat = entry.stat, let id = current[index] else { continue }
+      var indexEntry = IndexEntry(path: entry.path, id: id)
+      indexEntry.setStat(stat)
+      result.append(indexEntry)
+    }
+    return result
+  }
+
+  /// Writes the git index for `files` (path → blob id), reading each file's stat data.
   func writeIndex(
-    lock: Int32, root: String, files: [String: ObjectID], tree: ObjectID,
-    foreign: [IndexEntry] = []
+    lock: Int32, root: String, files: [String: ObjectID], tree: ObjectID, foreign: [IndexEntry] = []
   ) throws(CairnError) {
-    var entries: [IndexEntry] = foreign
-    entries.reserveCapacity(files.count + foreign.count)
+    var entries: [IndexEntry] = []
+    entries.reserveCapacity(files.count)
     for (path, id) in files {
       var entry = IndexEntry(path: path, id: id)
       if let info = FileStat.of(root + "/" + path) { entry.setStat(info) }
       entries.append(entry)
     }
-    let bytes = IndexFile(entries: entries).serialize()
+    try writeIndex(lock: lock, entries: entries, sorted: false, tree: tree, foreign: foreign)
+  }
+
+  /// Writes the git index through the already-held lock and moves it into place, releasing the
+  /// lock; then records which tree it mirrors.
+  ///
+  /// - Parameters:
+  ///   - entries: Entries with their stat data.
+  ///   - sorted: Whether `entries` are already in index order (path bytes).
+  ///   - foreign: Entries of files outside Cairn's roots, kept as git wrote them.
+  func writeIndex(
+    lock: Int32, entries: [IndexEntry], sorted: Bool, tree: ObjectID, foreign: [IndexEntry] = []
+  ) throws(CairnError) {
+    var all = entries
+    var isSorted = sorted
+    if !foreign.isEmpty {
+      all += foreign
+      isSorted = false
+    }
+    let bytes = IndexFile(entries: all).serialize(presorted: isSorted)
     let checksum = bytes.suffix(20).withUnsafeBytes { ObjectID(raw: $0) }
     try CairnError.wrap {
       try FileIO.remove(indexTreePath)
@@ -158,85 +208,92 @@ extension CairnRepository {
   }
 
   private static func prepare(
-    path: String, root: String, head: [String: ObjectID], normalize: Bool,
-    compressor: ObjectCompressor
+    path: String, root: String, headID: ObjectID?, normalize: Bool, compressor: ObjectCompressor
   ) -> PreparedFile {
     let bytes: [UInt8]
     do {
       bytes = try FileIO.read(root + "/" + path)
     } catch {
       return PreparedFile(
-        id: ObjectID.emptyTree, object: nil, bytes: nil,
-        violation: CairnError.Violation(path, "cannot be read: \(error.message)"), unreadable: true)
+        id: ObjectID.emptyTree,
+        violation: CairnError.Violation(path, "cannot be read: \(error.message)"))
     }
     let id = ObjectHasher.id(of: .blob, bytes)
-    if head[path] == id {
-      return PreparedFile(id: id, object: nil, bytes: nil, violation: nil, unreadable: false)
-    }
-    switch Validator.check(path: path, bytes: bytes) {
+    if headID == id { return PreparedFile(id: id) }
+    let (outcome, kind) = Validator.inspect(path: path, bytes: bytes)
+    switch outcome {
     case .valid:
-      return PreparedFile(
-        id: id, object: compressor.prepare(.blob, bytes), bytes: nil, violation: nil,
-        unreadable: false)
+      return PreparedFile(id: id, object: compressor.prepare(.blob, bytes), kind: kind)
     case .notCanonical(let canonical) where normalize:
       let canonicalID = ObjectHasher.id(of: .blob, canonical)
-      if head[path] == canonicalID {
-        return PreparedFile(
-          id: canonicalID, object: nil, bytes: canonical, violation: nil, unreadable: false)
+      if headID == canonicalID {
+        return PreparedFile(id: canonicalID, bytes: canonical, kind: kind)
       }
       return PreparedFile(
-        id: canonicalID, object: compressor.prepare(.blob, canonical), bytes: canonical,
-        violation: nil,
-        unreadable: false)
+        id: canonicalID, object: compressor.prepare(.blob, canonical), bytes: canonical, kind: kind)
     case .notCanonical:
       return PreparedFile(
-        id: id, object: nil, bytes: nil,
+        id: id,
         violation: CairnError.Violation(
           path,
           "not in canonical JSON form (sorted keys, no whitespace, one final newline); "
-            + "run 'cairn commit --normalize' to rewrite it"),
-        unreadable: false)
+            + "run 'cairn commit --normalize' to rewrite it"))
     case .invalid(let reason):
-      return PreparedFile(
-        id: id, object: nil, bytes: nil, violation: CairnError.Violation(path, reason),
-        unreadable: false)
+      return PreparedFile(id: id, violation: CairnError.Violation(path, reason))
     }
   }
 
-  /// Rules that involve more than one file: labels need their sample, and the manifest stays.
-  private static func crossFileViolations(changes: [FileChange], current: [String: ObjectID])
-    -> [CairnError.Violation]
-  {
+  /// Rules that involve more than one file: labels need their sample, and the manifest and
+  /// schema stay.
+  private static func crossFileViolations(
+    snapshot: WorkingSnapshot, changed: [(index: Int, kind: ChangeKind)],
+    kinds: (Int) -> FormatV1.PathKind?
+  ) -> [CairnError.Violation] {
     var violations: [CairnError.Violation] = []
-    if current["cairn.json"] == nil {
-      violations.append(CairnError.Violation("cairn.json", "the manifest cannot be deleted"))
+    let entries = snapshot.entries
+    for name in ["cairn.json", "schema.json"]
+    where !entries.contains(where: { $0.path == name && $0.stat != nil }) {
+      let what = name == "cairn.json" ? "the manifest" : "the schema"
+      violations.append(CairnError.Violation(name, "\(what) cannot be deleted"))
     }
-    if current["schema.json"] == nil {
-      violations.append(CairnError.Violation("schema.json", "the schema cannot be deleted"))
+    // Built only when needed: the working tree's paths, and its label fields.
+    var present: Set<String>?
+    func exists(_ path: String) -> Bool {
+      if present == nil {
+        present = Set(entries.lazy.filter { $0.stat != nil }.map(\.path))
+      }
+      return present?.contains(path) ?? false
     }
-    var fields: Set<String>?
-    for change in changes {
-      guard case .success(let kind) = FormatV1.classify(change.path) else { continue }
-      switch (kind, change.change) {
-      case (.label(_, let key), .added), (.label(_, let key), .modified):
-        if current[FormatV1.samplePath(key)] == nil {
-          violations.append(
-            CairnError.Violation(change.path, "labels for sample '\(key)', which does not exist"))
-        }
-      case (.sample(let key), .deleted):
+    var fields: [String]?
+    for (index, change) in changed {
+      let path = entries[index].path
+      if change == .deleted {
+        guard path.hasPrefix("samples/") else { continue }
         if fields == nil {
-          fields = Set(
-            current.keys.compactMap { path -> String? in
-              guard path.hasPrefix("labels/") else { return nil }
-              return path.split(separator: "/").dropFirst().first.map(String.init)
-            })
+          var found: Set<String> = []
+          for entry in entries where entry.stat != nil && entry.path.hasPrefix("labels/") {
+            if let field = entry.path.split(separator: "/").dropFirst().first {
+              found.insert(String(field))
+            }
+          }
+          fields = found.sorted()
         }
-        for field in fields ?? [] where current[FormatV1.labelPath(field: field, key: key)] != nil {
+        let rest = path.dropFirst("samples/".count)
+        for field in fields ?? [] where exists("labels/\(field)/" + rest) {
+          let key = (try? FormatV1.classify(path).get()).flatMap { kind -> String? in
+            if case .sample(let key) = kind { return key }
+            return nil
+          }
           violations.append(
             CairnError.Violation(
-              change.path, "sample '\(key)' is deleted but its labels in field '\(field)' remain"))
+              path, "sample '\(key ?? path)' is deleted but its labels in field '\(field)' remain"))
         }
-      default: break
+      } else if case .label(let field, let key) = kinds(index) {
+        let samplePath = "samples/" + path.dropFirst("labels/\(field)/".count)
+        if !exists(samplePath) {
+          violations.append(
+            CairnError.Violation(path, "labels for sample '\(key)', which does not exist"))
+        }
       }
     }
     return violations

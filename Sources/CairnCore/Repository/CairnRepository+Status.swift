@@ -40,19 +40,38 @@ package struct StatusReport: Sendable {
   }
 }
 
-/// The working tree compared with HEAD, with every file's blob id once known.
+/// One tracked path as seen in the working tree, the index and HEAD.
+struct SnapshotEntry {
+  var path: String
+  /// The working file's stat data; nil when the file is not in the working tree.
+  var stat: FileStat?
+  /// The blob id in HEAD; nil when HEAD does not have the path.
+  var headID: ObjectID?
+  /// The working file's blob id, when its stat data matched the index (so it was not read).
+  var knownID: ObjectID?
+
+  /// Whether the file must be read to learn its blob id.
+  var needsRead: Bool { stat != nil && knownID == nil }
+}
+
+/// The working tree compared with HEAD.
 struct WorkingSnapshot {
-  var files: [WorkingFile]
-  /// Blob ids of files whose stat data matched the index (not read).
-  var known: [String: ObjectID]
-  /// HEAD's files.
-  var headFiles: [String: ObjectID]
+  /// Every path in the working tree or in HEAD, in index order (bytes of the path).
+  var entries: [SnapshotEntry]
   var headTree: ObjectID?
   var head: Head
   /// The tree the index mirrors, when known.
   var indexTree: ObjectID?
   /// Index entries of files outside Cairn's roots (committed with plain git), kept as they are.
   var foreignEntries: [IndexEntry] = []
+
+  /// The change of entry `index` given the working file's blob id, or nil when unchanged.
+  func change(at index: Int, currentID: ObjectID?) -> ChangeKind? {
+    let entry = entries[index]
+    if entry.stat == nil { return entry.headID == nil ? nil : .deleted }
+    guard let headID = entry.headID else { return .added }
+    return currentID == headID ? nil : .modified
+  }
 }
 
 extension CairnRepository {
@@ -62,35 +81,30 @@ extension CairnRepository {
   /// hashed.
   package func status() throws(CairnError) -> StatusReport {
     let snapshot = try snapshot()
-    let candidates = snapshot.files.filter { snapshot.known[$0.path] == nil }
     let root = try requireRoot(for: "status")
+    let candidates = snapshot.entries.indices.filter { snapshot.entries[$0].needsRead }
+    let entries = snapshot.entries
     let hashed = parallelMap(count: candidates.count, state: ()) { _, index -> ObjectID? in
-      guard let bytes = try? FileIO.read(root + "/" + candidates[index].path) else { return nil }
+      guard let bytes = try? FileIO.read(root + "/" + entries[candidates[index]].path) else {
+        return nil
+      }
       return ObjectHasher.id(of: .blob, bytes)
     }
-    var current = snapshot.known
-    for (file, id) in zip(candidates, hashed) { current[file.path] = id ?? ObjectID.emptyTree }
-    return StatusReport(
-      head: snapshot.head, changes: Self.changes(head: snapshot.headFiles, current: current),
-      filesRead: candidates.count)
-  }
-
-  static func changes(head: [String: ObjectID], current: [String: ObjectID]) -> [FileChange] {
+    var current = entries.map(\.knownID)
+    for (index, id) in zip(candidates, hashed) { current[index] = id }
     var changes: [FileChange] = []
-    for (path, id) in current {
-      if let old = head[path] {
-        if old != id { changes.append(FileChange(path: path, change: .modified)) }
-      } else {
-        changes.append(FileChange(path: path, change: .added))
+    for index in entries.indices {
+      if let kind = snapshot.change(at: index, currentID: current[index]) {
+        changes.append(FileChange(path: entries[index].path, change: kind))
       }
     }
-    for path in head.keys where current[path] == nil {
-      changes.append(FileChange(path: path, change: .deleted))
-    }
-    return changes.sorted { $0.path.utf8.lexicographicallyPrecedes($1.path.utf8) }
+    return StatusReport(head: snapshot.head, changes: changes, filesRead: candidates.count)
   }
 
   /// Scans the working tree and matches it against the index and HEAD.
+  ///
+  /// When the index mirrors HEAD (Cairn wrote it last), HEAD's ids come from the index and the
+  /// two sorted lists are merged in one pass; otherwise HEAD's tree is read.
   func snapshot() throws(CairnError) -> WorkingSnapshot {
     let root = try requireRoot(for: "this command")
     let head = try head()
@@ -100,35 +114,65 @@ extension CairnRepository {
     // An index Cairn cannot read (say, git's version 4) is only a cache: do without it.
     let index = try? IndexFile.read(from: indexPath)
     let files = WorkingTreeScanner.scan(root: root)
-    var known: [String: ObjectID] = [:]
+    var tracked: [IndexEntry] = []
+    var foreign: [IndexEntry] = []
     if let index {
-      var entries: [String: IndexEntry] = [:]
-      entries.reserveCapacity(index.entries.count)
-      for entry in index.entries { entries[entry.path] = entry }
-      for file in files {
-        if let entry = entries[file.path], entry.matches(file.stat), !index.isRacy(entry) {
-          known[file.path] = entry.id
-        }
+      tracked.reserveCapacity(index.entries.count)
+      for entry in index.entries {
+        if FormatV1.isTracked(entry.path) { tracked.append(entry) } else { foreign.append(entry) }
       }
     }
-    var headFiles: [String: ObjectID] = [:]
     let indexTree = index.flatMap { indexedTree(of: $0) }
-    if let headTree {
-      if let index, indexTree == headTree {
-        for entry in index.entries where FormatV1.isTracked(entry.path) {
-          headFiles[entry.path] = entry.id
+    func known(_ entry: IndexEntry?, _ stat: FileStat) -> ObjectID? {
+      guard let entry, let index, entry.matches(stat), !index.isRacy(entry) else { return nil }
+      return entry.id
+    }
+    var entries: [SnapshotEntry] = []
+    entries.reserveCapacity(max(files.count, tracked.count))
+    if headTree != nil && indexTree == headTree {
+      // Merge two lists sorted by path bytes.
+      var i = 0
+      var j = 0
+      while i < files.count || j < tracked.count {
+        if i < files.count, j < tracked.count, files[i].path == tracked[j].path {
+          entries.append(
+            SnapshotEntry(
+              path: files[i].path, stat: files[i].stat, headID: tracked[j].id,
+              knownID: known(tracked[j], files[i].stat)))
+          i += 1
+          j += 1
+        } else if j >= tracked.count
+          || (i < files.count && files[i].path.utf8.lexicographicallyPrecedes(tracked[j].path.utf8))
+        {
+          entries.append(SnapshotEntry(path: files[i].path, stat: files[i].stat))
+          i += 1
+        } else {
+          entries.append(SnapshotEntry(path: tracked[j].path, headID: tracked[j].id))
+          j += 1
         }
-      } else {
+      }
+    } else {
+      var headFiles: [String: ObjectID] = [:]
+      if let headTree {
         try CairnError.wrap {
           try TreeWalk(repository: git).files(in: headTree) { path, entry in
             if FormatV1.isTracked(path) { headFiles[path] = entry.id }
           }
         }
       }
+      var byPath: [String: IndexEntry] = [:]
+      for entry in tracked { byPath[entry.path] = entry }
+      for file in files {
+        entries.append(
+          SnapshotEntry(
+            path: file.path, stat: file.stat, headID: headFiles.removeValue(forKey: file.path),
+            knownID: known(byPath[file.path], file.stat)))
+      }
+      for (path, id) in headFiles { entries.append(SnapshotEntry(path: path, headID: id)) }
+      entries.sort { $0.path.utf8.lexicographicallyPrecedes($1.path.utf8) }
     }
     return WorkingSnapshot(
-      files: files, known: known, headFiles: headFiles, headTree: headTree, head: head,
-      indexTree: indexTree,
-      foreignEntries: index?.entries.filter { !FormatV1.isTracked($0.path) } ?? [])
+      entries: entries, headTree: headTree, head: head, indexTree: indexTree,
+      foreignEntries: foreign)
   }
 }

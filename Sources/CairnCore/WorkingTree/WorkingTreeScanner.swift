@@ -17,24 +17,37 @@ package enum WorkingTreeScanner {
   /// Scans the working tree rooted at `root`.
   ///
   /// - Complexity: one `fstatat` per file and directory; file contents are not read.
+  /// Files come out in the git index's order (bytes of the full path), because each folder's
+  /// entries are sorted with folder names compared as if they ended in `/`.
   package static func scan(root: String) -> [WorkingFile] {
-    var files: [WorkingFile] = []
+    var found: [(String, FileStat)] = []
     for name in FormatV1.trackedRoots {
-      let path = root + "/" + name
-      guard let info = FileStat.of(path) else { continue }
+      if let info = FileStat.of(root + "/" + name), info.isRegularFile || info.isDirectory {
+        found.append((name, info))
+      }
+    }
+    var files: [WorkingFile] = []
+    for (name, info) in sortedInIndexOrder(found) {
       if info.isRegularFile {
         files.append(WorkingFile(path: name, stat: info))
-      } else if info.isDirectory {
-        walk(directory: path, relative: name, into: &files)
+      } else {
+        walk(directory: root + "/" + name, relative: name, into: &files)
       }
     }
     return files
+  }
+
+  private static func sortedInIndexOrder(_ entries: [(String, FileStat)]) -> [(String, FileStat)] {
+    entries.sorted { a, b in
+      TreeFormat.precedes(a.0, a.1.isDirectory, b.0, b.1.isDirectory)
+    }
   }
 
   private static func walk(directory: String, relative: String, into files: inout [WorkingFile]) {
     guard let dir = opendir(directory) else { return }
     defer { closedir(dir) }
     let fd = dirfd(dir)
+    var found: [(String, FileStat)] = []
     while let entry = readdir(dir) {
       let isSpecial = withUnsafeBytes(of: entry.pointee.d_name) { raw -> Bool in
         raw[0] == UInt8(ascii: ".") && (raw[1] == 0 || (raw[1] == UInt8(ascii: ".") && raw[2] == 0))
@@ -46,12 +59,15 @@ package enum WorkingTreeScanner {
           (String(cString: pointer), FileStat.of(name: pointer, in: fd))
         }
       }
-      guard let info else { continue }
+      guard let info, info.isDirectory || info.isRegularFile else { continue }
       if name.hasSuffix(".cairn-tmp") { continue }
+      found.append((name, info))
+    }
+    for (name, info) in sortedInIndexOrder(found) {
       let path = relative + "/" + name
       if info.isDirectory {
         walk(directory: directory + "/" + name, relative: path, into: &files)
-      } else if info.isRegularFile {
+      } else {
         files.append(WorkingFile(path: path, stat: info))
       }
     }
