@@ -182,6 +182,7 @@ package struct IndexFile: Sendable {
   /// Serialises the index (entries sorted by path bytes) with its trailing checksum.
   ///
   /// - Parameter presorted: The entries are already in index order; skip sorting.
+  /// - Returns: The bytes of the index file.
   package func serialize(presorted: Bool = false) -> [UInt8] {
     let sorted =
       presorted ? entries : entries.sorted { $0.path.utf8.lexicographicallyPrecedes($1.path.utf8) }

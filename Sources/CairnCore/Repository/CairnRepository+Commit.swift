@@ -183,9 +183,12 @@ extension CairnRepository {
   /// lock; then records which tree it mirrors.
   ///
   /// - Parameters:
+  ///   - lock: The descriptor of the held `index.lock`; it is closed.
   ///   - entries: Entries with their stat data.
   ///   - sorted: Whether `entries` are already in index order (path bytes).
+  ///   - tree: The tree the entries mirror.
   ///   - foreign: Entries of files outside Cairn's roots, kept as git wrote them.
+  /// - Throws: `CairnError` `.io` when the index cannot be written.
   func writeIndex(
     lock: Int32, entries: [IndexEntry], sorted: Bool, tree: ObjectID, foreign: [IndexEntry] = []
   ) throws(CairnError) {
