@@ -16,9 +16,11 @@ package struct WorkingFile: Sendable {
 package enum WorkingTreeScanner {
   /// Scans the working tree rooted at `root`.
   ///
-  /// - Complexity: one `fstatat` per file and directory; file contents are not read.
   /// Files come out in the git index's order (bytes of the full path), because each folder's
-  /// entries are sorted with folder names compared as if they ended in `/`.
+  /// entries are sorted with folder names compared as if they ended in `/`. The top two levels
+  /// of folders are listed first; the shard folders below them are then walked on all cores.
+  ///
+  /// - Complexity: one `fstatat` per file and directory; file contents are not read.
   package static func scan(root: String) -> [WorkingFile] {
     var found: [(String, FileStat)] = []
     for name in FormatV1.trackedRoots {
@@ -26,15 +28,28 @@ package enum WorkingTreeScanner {
         found.append((name, info))
       }
     }
-    var files: [WorkingFile] = []
-    for (name, info) in sortedInIndexOrder(found) {
-      if info.isRegularFile {
-        files.append(WorkingFile(path: name, stat: info))
-      } else {
-        walk(directory: root + "/" + name, relative: name, into: &files)
+    var tasks: [(String, FileStat)] = sortedInIndexOrder(found)
+    for _ in 0..<2 {
+      var expanded: [(String, FileStat)] = []
+      for (path, info) in tasks {
+        if info.isDirectory {
+          for (name, child) in list(directory: root + "/" + path) {
+            expanded.append((path + "/" + name, child))
+          }
+        } else {
+          expanded.append((path, info))
+        }
       }
+      tasks = expanded
     }
-    return files
+    let parts = parallelMap(count: tasks.count, state: ()) { _, index -> [WorkingFile] in
+      let (path, info) = tasks[index]
+      guard info.isDirectory else { return [WorkingFile(path: path, stat: info)] }
+      var files: [WorkingFile] = []
+      walk(directory: root + "/" + path, relative: path, into: &files)
+      return files
+    }
+    return Array(parts.joined())
   }
 
   private static func sortedInIndexOrder(_ entries: [(String, FileStat)]) -> [(String, FileStat)] {
@@ -44,7 +59,19 @@ package enum WorkingTreeScanner {
   }
 
   private static func walk(directory: String, relative: String, into files: inout [WorkingFile]) {
-    guard let dir = opendir(directory) else { return }
+    for (name, info) in list(directory: directory) {
+      let path = relative + "/" + name
+      if info.isDirectory {
+        walk(directory: directory + "/" + name, relative: path, into: &files)
+      } else {
+        files.append(WorkingFile(path: path, stat: info))
+      }
+    }
+  }
+
+  /// The regular files and folders in `directory`, sorted in index order.
+  private static func list(directory: String) -> [(String, FileStat)] {
+    guard let dir = opendir(directory) else { return [] }
     defer { closedir(dir) }
     let fd = dirfd(dir)
     var found: [(String, FileStat)] = []
@@ -63,13 +90,6 @@ package enum WorkingTreeScanner {
       if name.hasSuffix(".cairn-tmp") { continue }
       found.append((name, info))
     }
-    for (name, info) in sortedInIndexOrder(found) {
-      let path = relative + "/" + name
-      if info.isDirectory {
-        walk(directory: directory + "/" + name, relative: path, into: &files)
-      } else {
-        files.append(WorkingFile(path: path, stat: info))
-      }
-    }
+    return sortedInIndexOrder(found)
   }
 }
