@@ -140,7 +140,9 @@ struct RawTree {
 
   func id(_ index: Int) -> ObjectID {
     bytes.withUnsafeBytes { raw in
-      ObjectID(raw: UnsafeRawBufferPointer(rebasing: raw[(names[index].end + 1)..<(names[index].end + 21)]))
+      ObjectID(
+        raw: UnsafeRawBufferPointer(rebasing: raw[(names[index].end + 1)..<(names[index].end + 21)])
+      )
     }
   }
 
