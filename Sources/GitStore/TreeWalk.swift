@@ -1,3 +1,9 @@
+internal import Dispatch
+
+#if canImport(Glibc)
+internal import Glibc
+#endif
+
 /// A file that differs between two trees.
 package struct TreeDifference: Sendable, Equatable {
   package var path: String
@@ -180,5 +186,130 @@ struct RawTree {
       x += 1
       y += 1
     }
+  }
+}
+
+extension TreeWalk {
+  /// All files that differ between `old` and `new`, found on `workers` threads.
+  ///
+  /// The top `depth` levels are compared on this thread; the differing subtree pairs below them
+  /// are then split between workers, each with its own repository handle (libgit2 handles are
+  /// not shared between threads). Results are sorted by path bytes.
+  ///
+  /// - Parameters:
+  ///   - old: The old tree (nil for empty).
+  ///   - new: The new tree (nil for empty).
+  ///   - workers: How many threads to use.
+  ///   - depth: How many levels to compare before splitting the work.
+  /// - Returns: The differences, sorted by path.
+  /// - Throws: `GitError` when a tree cannot be read or a handle cannot be opened.
+  package func differencesInParallel(
+    from old: ObjectID?, to new: ObjectID?, workers: Int = 2, depth: Int = 2
+  ) throws -> [TreeDifference] {
+    struct Pair: Sendable {
+      var old: ObjectID?
+      var new: ObjectID?
+      var prefix: String
+    }
+    var results: [TreeDifference] = []
+    var level = [Pair(old: old, new: new, prefix: "")]
+    for _ in 0..<depth {
+      var next: [Pair] = []
+      for pair in level {
+        try expand(pair.old, pair.new, prefix: pair.prefix) { difference, isTreePair in
+          if isTreePair {
+            next.append(Pair(old: difference.old, new: difference.new, prefix: difference.path))
+          } else {
+            results.append(difference)
+          }
+        }
+      }
+      level = next
+    }
+    let pairs = level
+    let gitDirectory = repository.gitDirectory
+    let count = max(1, min(workers, pairs.count))
+    let found = UncheckedResults(count: count)
+    DispatchQueue.concurrentPerform(iterations: count) { worker in
+      do {
+        let handle = try GitRepository.open(at: gitDirectory)
+        let walk = TreeWalk(repository: handle)
+        var mine: [TreeDifference] = []
+        var index = worker
+        while index < pairs.count {
+          let pair = pairs[index]
+          try walk.differences(from: pair.old, to: pair.new, prefix: pair.prefix) {
+            mine.append($0)
+          }
+          index += count
+        }
+        found.set(worker, .success(mine))
+      } catch {
+        found.set(worker, .failure(error))
+      }
+    }
+    for worker in 0..<count { results += try found.get(worker) }
+    return results.sorted { $0.path.utf8.lexicographicallyPrecedes($1.path.utf8) }
+  }
+
+  /// Compares one level: reports file differences, and differing subtree pairs (as a
+  /// difference whose ids are trees, with `isTreePair` set) without descending.
+  private func expand(
+    _ old: ObjectID?, _ new: ObjectID?, prefix: String,
+    _ report: (TreeDifference, _ isTreePair: Bool) throws -> Void
+  ) throws {
+    if old == new { return }
+    let left = try old.map { try repository.readTree($0) } ?? []
+    let right = try new.map { try repository.readTree($0) } ?? []
+    var byName: [String: (TreeEntry?, TreeEntry?)] = [:]
+    for entry in left { byName[entry.name, default: (nil, nil)].0 = entry }
+    for entry in right { byName[entry.name, default: (nil, nil)].1 = entry }
+    for (name, sides) in byName {
+      let (a, b) = sides
+      if let a, let b, a.id == b.id, a.mode == b.mode { continue }
+      let path = prefix.isEmpty ? name : prefix + "/" + name
+      if a?.isTree ?? true, b?.isTree ?? true {
+        try report(TreeDifference(path: path, old: a?.id, new: b?.id), true)
+        continue
+      }
+      // A file on at least one side: compare the rest with the serial walk.
+      try differences(
+        from: a?.isTree == true ? a?.id : nil, to: b?.isTree == true ? b?.id : nil, prefix: path
+      ) { try report($0, false) }
+      if let a, !a.isTree, let b, !b.isTree {
+        try report(TreeDifference(path: path, old: a.id, new: b.id), false)
+      } else {
+        if let a, !a.isTree { try report(TreeDifference(path: path, old: a.id, new: nil), false) }
+        if let b, !b.isTree { try report(TreeDifference(path: path, old: nil, new: b.id), false) }
+      }
+    }
+  }
+}
+
+/// Per-worker result slots, each written by exactly one worker.
+private final class UncheckedResults: @unchecked Sendable {
+  private var slots: [Result<[TreeDifference], any Error>?]
+  private let lock = NSLockLite()
+
+  init(count: Int) { slots = Array(repeating: nil, count: count) }
+
+  func set(_ index: Int, _ value: Result<[TreeDifference], any Error>) {
+    lock.withLock { slots[index] = value }
+  }
+
+  func get(_ index: Int) throws -> [TreeDifference] {
+    try lock.withLock { slots[index] }?.get() ?? []
+  }
+}
+
+/// A pthread mutex, to avoid Foundation in the git layer.
+private final class NSLockLite: @unchecked Sendable {
+  private var mutex = pthread_mutex_t()
+  init() { pthread_mutex_init(&mutex, nil) }
+  deinit { pthread_mutex_destroy(&mutex) }
+  func withLock<T>(_ body: () throws -> T) rethrows -> T {
+    pthread_mutex_lock(&mutex)
+    defer { pthread_mutex_unlock(&mutex) }
+    return try body()
   }
 }
