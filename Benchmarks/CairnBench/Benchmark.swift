@@ -189,7 +189,11 @@ struct Benchmark {
     for _ in 0..<Self.walkRepeats {
       let walkRepository = try CairnRepository.open(from: workspace.cairn).git
       let (found, seconds) = try Stopwatch.time { () throws -> Int in
-        try TreeWalk(repository: walkRepository).differencesInParallel(from: old, to: new).count
+        var found = 0
+        try TreeWalk(repository: walkRepository).differences(from: old, to: new) { _ in
+          found += 1
+        }
+        return found
       }
       cairnTimes.append(seconds)
       cairnCounts.insert(found)

@@ -112,17 +112,6 @@ import Testing
     let theirs = git.stdout.split(separator: "\n").map(String.init)
     #expect(ours.sorted() == theirs.sorted())
     #expect(ours.count == 50)
-    // The parallel walk finds exactly the same differences, sorted by path.
-    let parallel = try TreeWalk(repository: repo).differencesInParallel(
-      from: before, to: after, depth: 1
-    )
-    .map { difference in
-      let status = difference.old == nil ? "A" : difference.new == nil ? "D" : "M"
-      return "\(status)\t\(difference.path)"
-    }
-    #expect(
-      parallel
-        == ours.sorted { $0.dropFirst(2).utf8.lexicographicallyPrecedes($1.dropFirst(2).utf8) })
   }
 
   @Test func referenceUpdatesAreCompareAndSwap() throws {

@@ -80,12 +80,11 @@ extension CairnRepository {
     return try CairnError.wrap {
       let commit = try git.readCommit(id)
       let parentTree = try commit.parents.first.map { try git.readCommit($0).tree }
-      let differences = try TreeWalk(repository: git).differencesInParallel(
-        from: parentTree, to: commit.tree)
-      let changes = differences.map { difference in
+      var changes: [FileChange] = []
+      try TreeWalk(repository: git).differences(from: parentTree, to: commit.tree) { difference in
         let kind: ChangeKind =
           difference.old == nil ? .added : difference.new == nil ? .deleted : .modified
-        return FileChange(path: difference.path, change: kind)
+        changes.append(FileChange(path: difference.path, change: kind))
       }
       return CommitDetails(commit: commit, changes: changes)
     }
