@@ -26,6 +26,9 @@ extension Cairn {
     @Flag(help: "Print the result as JSON (envelope cairn.commit/v1).")
     var json = false
 
+    @Flag(help: "Print how long each phase of the commit took, on stderr.")
+    var timings = false
+
     func validate() throws {
       if message.trimmingWhitespace().isEmpty {
         throw ValidationError("the commit message is empty")
@@ -35,6 +38,11 @@ extension Cairn {
     func run() async throws {
       let result = try repository.open().commit(
         message: message, normalize: normalize, now: currentTime())
+      if timings {
+        for (phase, seconds) in result.timings {
+          Output.note("timing: \(phase.padding(32)) \(Int((seconds * 1000).rounded())) ms")
+        }
+      }
       let added = result.changes.filter { $0.change == .added }.count
       let modified = result.changes.filter { $0.change == .modified }.count
       let deleted = result.changes.filter { $0.change == .deleted }.count

@@ -19,3 +19,19 @@ import Testing
     #expect(result.stderr.contains("--message"))
   }
 }
+
+@Suite struct TimingsTests {
+  @Test func commitReportsItsPhases() throws {
+    let dir = try TemporaryDirectory()
+    defer { dir.remove() }
+    #expect(try CommandRunner.cairn(["init", dir.path], in: "/").exitCode == 0)
+    try writeImages(3, into: dir, folder: "media")
+    #expect(try CommandRunner.cairn(["import", "images", "media"], in: dir.path).exitCode == 0)
+    let result = try CommandRunner.cairn(["commit", "-m", "timed", "--timings"], in: dir.path)
+    #expect(result.exitCode == 0)
+    let phases = result.stderr.split(separator: "\n").filter { $0.hasPrefix("timing: ") }
+    #expect(phases.count == 7, "\(result.stderr)")
+    #expect(phases.first?.contains("scan and index") == true)
+    #expect(result.stdout.contains("3 added"))
+  }
+}

@@ -6,6 +6,21 @@ package struct CommitResult: Sendable {
   package var branch: String?
   package var changes: [FileChange]
   package var objectsWritten: Int
+  /// Wall-clock time of each phase, in order (for `cairn commit --timings`).
+  package var timings: [(phase: String, seconds: Double)] = []
+}
+
+/// Measures consecutive phases of an operation.
+struct PhaseClock {
+  private var last = ContinuousClock.now
+  private(set) var timings: [(phase: String, seconds: Double)] = []
+
+  mutating func mark(_ phase: String) {
+    let now = ContinuousClock.now
+    let elapsed = (now - last).components
+    timings.append((phase, Double(elapsed.seconds) + Double(elapsed.attoseconds) / 1e18))
+    last = now
+  }
 }
 
 /// One changed file, read, checked and ready for the pack.
@@ -47,7 +62,9 @@ extension CairnRepository {
         try? FileIO.remove(lockPath)
       }
     }
+    var clock = PhaseClock()
     let snapshot = try snapshot()
+    clock.mark("scan and index")
     let entries = snapshot.entries
 
     // Read, hash, validate and compress every file not known from the index, on all cores.
@@ -60,6 +77,7 @@ extension CairnRepository {
         compressor: compressor)
     }
 
+    clock.mark("read, validate, hash, compress")
     var current = entries.map(\.knownID)
     var preparedAt = [Int](repeating: -1, count: entries.count)
     var violations: [CairnError.Violation] = []
@@ -78,6 +96,7 @@ extension CairnRepository {
     violations += Self.crossFileViolations(
       snapshot: snapshot, changed: changed,
       kinds: { index in preparedAt[index] < 0 ? nil : prepared[preparedAt[index]].kind })
+    clock.mark("changes and cross-file rules")
     if !violations.isEmpty {
       violations.sort { $0.location.utf8.lexicographicallyPrecedes($1.location.utf8) }
       let summary = violations.count == 1 ? "1 file breaks" : "\(violations.count) files break"
@@ -98,18 +117,21 @@ extension CairnRepository {
       throw CairnError(.nothingToCommit, "nothing to commit, working tree matches HEAD")
     }
 
-    let (commitID, tree, written) = try CairnError.wrap { () throws -> (ObjectID, ObjectID, Int) in
+    let (commitID, tree, written) = try CairnError.wrap {
+      () throws -> (ObjectID, ObjectID, Int) in
       let writer = try ObjectWriter(repository: git)
       for (index, kind) in changed where kind != .deleted {
         let slot = preparedAt[index]
         if slot >= 0, let object = prepared[slot].object { try writer.add(object) }
       }
+      clock.mark("blobs into the pack")
       let editor = TreeEditor(repository: git, writer: writer)
       let tree = try editor.apply(
         base: snapshot.headTree,
         changes: changed.map { index, kind in
           TreeChange(path: entries[index].path, id: kind == .deleted ? nil : current[index])
         })
+      clock.mark("trees")
       let signature = git.defaultSignature(now: now)
       let parents = snapshot.head.target.map { [$0] } ?? []
       let id = try writer.write(
@@ -130,6 +152,7 @@ extension CairnRepository {
       return (id, tree, written)
     }
 
+    clock.mark("pack, commit, branch")
     // Rewrite normalised files, then record the new stat data in the index.
     var indexEntries = Self.indexEntries(snapshot, current)
     for (index, slot) in preparedAt.enumerated() where slot >= 0 {
@@ -145,9 +168,12 @@ extension CairnRepository {
     try writeIndex(
       lock: lock, entries: indexEntries, sorted: true, tree: tree, foreign: snapshot.foreignEntries)
     lockOpen = false
+    clock.mark("index")
     let branch: String?
     if case .branch(let name, _) = snapshot.head { branch = name } else { branch = nil }
-    return CommitResult(id: commitID, branch: branch, changes: changes, objectsWritten: written)
+    return CommitResult(
+      id: commitID, branch: branch, changes: changes, objectsWritten: written,
+      timings: clock.timings)
   }
 
   /// Index entries for every working file, in index order, with the scan's stat data.
