@@ -79,7 +79,7 @@ let package = Package(
     ),
     .testTarget(
       name: "GitStoreTests",
-      dependencies: ["GitStore", "CairnTestSupport"],
+      dependencies: ["GitStore", "CairnCore", "CairnTestSupport"],
       swiftSettings: swiftSettings
     ),
     .testTarget(

@@ -16,4 +16,17 @@ rm -f "$log"
 
 swift format lint --strict --recursive --configuration .swift-format Package.swift Sources Tests Benchmarks
 
-swift test --skip-build
+out="$(mktemp)"
+set +e
+swift test --skip-build 2>&1 | tee "$out"
+status=${PIPESTATUS[0]}
+set -e
+# One plain closing line with the Swift Testing counts.
+summary="$(grep -Eo 'Test run with [0-9]+ tests? in [0-9]+ suites? (passed|failed)' "$out" | tail -1)"
+total="$(echo "$summary" | grep -Eo '[0-9]+' | head -1)"
+failed="$(grep -Ec '^✘ Test [^ ]+\(.*\) failed after' "$out" || true)"
+rm -f "$out"
+if [ -n "$total" ]; then
+  echo "tests: $((total - failed)) passed, $failed failed"
+fi
+exit "$status"

@@ -55,7 +55,7 @@ import Testing
       let work = base.appending("run\(attempt)")
       try copy(template, to: work)
       let fraction =
-        (Double(attempt) + Double.random(in: 0..<1, using: &generator)) / Double(attempts) * 1.2
+        (Double(attempt) + Double.random(in: 0..<1, using: &generator)) / Double(attempts) * 1.6
       let running = try CommandRunner.startCairn(["commit", "-m", "batch"], in: work)
       try Task.checkCancellation()
       usleep(UInt32(max(0, fraction * duration.seconds * 1_000_000)))

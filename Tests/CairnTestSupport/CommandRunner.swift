@@ -52,6 +52,13 @@ package enum CommandRunner {
   package static func run(_ executable: String, _ arguments: [String], in directory: String) throws
     -> CommandResult
   {
+    try start(executable, arguments, in: directory).wait()
+  }
+
+  /// Starts `executable` without waiting for it.
+  package static func start(_ executable: String, _ arguments: [String], in directory: String)
+    throws -> RunningCommand
+  {
     let process = Process()
     process.executableURL = URL(fileURLWithPath: executable)
     process.arguments = arguments
@@ -63,10 +70,7 @@ package enum CommandRunner {
     process.standardError = err
     process.standardInput = FileHandle.nullDevice
     try process.run()
-    let collector = OutputCollector(out: out, err: err)
-    process.waitUntilExit()
-    let (stdout, stderr) = collector.finish()
-    return CommandResult(exitCode: process.terminationStatus, stdout: stdout, stderr: stderr)
+    return RunningCommand(process: process, collector: OutputCollector(out: out, err: err))
   }
 }
 
@@ -121,17 +125,6 @@ extension CommandRunner {
   package static func startCairn(_ arguments: [String], in directory: String) throws
     -> RunningCommand
   {
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: cairnPath)
-    process.arguments = arguments
-    process.currentDirectoryURL = URL(fileURLWithPath: directory)
-    process.environment = environment
-    let out = Pipe()
-    let err = Pipe()
-    process.standardOutput = out
-    process.standardError = err
-    process.standardInput = FileHandle.nullDevice
-    try process.run()
-    return RunningCommand(process: process, collector: OutputCollector(out: out, err: err))
+    try start(cairnPath, arguments, in: directory)
   }
 }

@@ -1,3 +1,4 @@
+import CairnCore
 import CairnTestSupport
 import Foundation
 import GitStore
@@ -68,7 +69,7 @@ import Testing
     let dir = try TemporaryDirectory()
     defer { dir.remove() }
     let repo = try GitRepository.create(at: dir.path, bare: true)
-    var generator = SeededGenerator(seed: seed)
+    var generator = DemoRandom(seed: seed &+ 0x9E37_79B9_7F4A_7C15)
     var files: [String: ObjectID] = [:]
     let writer = try ObjectWriter(repository: repo)
     for index in 0..<300 {
@@ -148,18 +149,5 @@ import Testing
       #expect(error.code == .raceLost)
     }
     #expect(try repo.referenceTarget("refs/heads/main") == second)
-  }
-}
-
-/// A small deterministic generator for randomized tests.
-struct SeededGenerator: RandomNumberGenerator {
-  var state: UInt64
-  init(seed: UInt64) { state = seed &+ 0x9E37_79B9_7F4A_7C15 }
-  mutating func next() -> UInt64 {
-    state &+= 0x9E37_79B9_7F4A_7C15
-    var z = state
-    z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-    z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-    return z ^ (z >> 31)
   }
 }

@@ -62,7 +62,8 @@ package enum DemoDataset {
   }
 }
 
-/// SplitMix64: a small deterministic generator for demo data and label ids.
+/// SplitMix64 (Steele, Lea & Flood): a small deterministic generator for demo data, label ids
+/// and tests.
 package struct DemoRandom: RandomNumberGenerator, Sendable {
   private var state: UInt64
   package init(seed: UInt64) { state = seed }

@@ -36,11 +36,8 @@ extension CairnRepository {
     if let prefix, let problem = FormatV1.keyProblem(prefix) {
       throw CairnError(.invalidInput, "invalid --prefix '\(prefix)': \(problem)")
     }
-    let lock = try CairnError.wrap { try FileIO.createLock(lockPath) }
-    defer {
-      FileIO.close(lock)
-      try? FileIO.remove(lockPath)
-    }
+    let lock = try WriterLock(path: lockPath)
+    defer { lock.release() }
     let realRoot = FileIO.realPath(root) ?? root
     var found: [ScannedMedia] = []
     Self.scanMedia(base: base, relative: "", skip: realRoot + "/.git", into: &found)

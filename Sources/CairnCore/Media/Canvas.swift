@@ -94,7 +94,7 @@ package struct Canvas: Sendable {
   /// Adds deterministic uniform noise in `-amplitude...amplitude` to every channel, clamped.
   package mutating func addNoise(seed: UInt64, amplitude: Int) {
     guard amplitude > 0 else { return }
-    var rng = SplitMix64(seed: seed)
+    var rng = DemoRandom(seed: seed)
     let span = UInt64(2 * amplitude + 1)
     for i in pixels.indices {
       let delta = Int(rng.next() % span) - amplitude
@@ -113,22 +113,5 @@ package struct Canvas: Sendable {
     pixels[i] = color.0
     pixels[i + 1] = color.1
     pixels[i + 2] = color.2
-  }
-}
-
-/// SplitMix64: a small, fast, deterministic 64-bit PRNG (Steele, Lea & Flood).
-private struct SplitMix64 {
-  private var state: UInt64
-
-  init(seed: UInt64) {
-    state = seed
-  }
-
-  mutating func next() -> UInt64 {
-    state &+= 0x9E37_79B9_7F4A_7C15
-    var z = state
-    z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-    z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-    return z ^ (z >> 31)
   }
 }

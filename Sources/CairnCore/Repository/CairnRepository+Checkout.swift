@@ -40,11 +40,8 @@ extension CairnRepository {
     if create {
       try createBranch(name, at: nil)
       let head = try head()
-      let lock = try CairnError.wrap { try FileIO.createLock(lockPath) }
-      defer {
-        FileIO.close(lock)
-        try? FileIO.remove(lockPath)
-      }
+      let lock = try WriterLock(path: lockPath)
+      defer { lock.release() }
       try CairnError.wrap { try git.setHead(branch: name) }
       return CheckoutResult(
         head: .branch(name, target: head.target), filesWritten: 0, filesRemoved: 0)
@@ -61,14 +58,8 @@ extension CairnRepository {
     -> CheckoutResult
   {
     let root = try requireRoot(for: "checkout")
-    let lock = try CairnError.wrap { try FileIO.createLock(lockPath) }
-    var lockOpen = true
-    defer {
-      if lockOpen {
-        FileIO.close(lock)
-        try? FileIO.remove(lockPath)
-      }
-    }
+    let lock = try WriterLock(path: lockPath)
+    defer { lock.release() }
     let snapshot = try snapshot()
     // Which tracked files differ from HEAD (hashing only files whose stat data changed).
     var dirty: [FileChange] = []
@@ -141,7 +132,6 @@ extension CairnRepository {
     }
     try writeIndex(
       lock: lock, root: root, files: files, tree: targetTree, foreign: snapshot.foreignEntries)
-    lockOpen = false
     let head: Head = branch.map { .branch($0, target: target) } ?? .detached(target)
     return CheckoutResult(head: head, filesWritten: written, filesRemoved: removed)
   }

@@ -54,14 +54,8 @@ extension CairnRepository {
     -> CommitResult
   {
     let root = try requireRoot(for: "commit")
-    let lock = try CairnError.wrap { try FileIO.createLock(lockPath) }
-    var lockOpen = true
-    defer {
-      if lockOpen {
-        FileIO.close(lock)
-        try? FileIO.remove(lockPath)
-      }
-    }
+    let lock = try WriterLock(path: lockPath)
+    defer { lock.release() }
     var clock = PhaseClock()
     let snapshot = try snapshot()
     clock.mark("scan and index")
@@ -112,7 +106,6 @@ extension CairnRepository {
         try writeIndex(
           lock: lock, entries: Self.indexEntries(snapshot, current), sorted: true, tree: headTree,
           foreign: snapshot.foreignEntries)
-        lockOpen = false
       }
       throw CairnError(.nothingToCommit, "nothing to commit, working tree matches HEAD")
     }
@@ -167,7 +160,6 @@ extension CairnRepository {
     }
     try writeIndex(
       lock: lock, entries: indexEntries, sorted: true, tree: tree, foreign: snapshot.foreignEntries)
-    lockOpen = false
     clock.mark("index")
     let branch: String?
     if case .branch(let name, _) = snapshot.head { branch = name } else { branch = nil }
@@ -193,7 +185,8 @@ extension CairnRepository {
 
   /// Writes the git index for `files` (path → blob id), reading each file's stat data.
   func writeIndex(
-    lock: Int32, root: String, files: [String: ObjectID], tree: ObjectID, foreign: [IndexEntry] = []
+    lock: WriterLock, root: String, files: [String: ObjectID], tree: ObjectID,
+    foreign: [IndexEntry] = []
   ) throws(CairnError) {
     var entries: [IndexEntry] = []
     entries.reserveCapacity(files.count)
@@ -209,14 +202,15 @@ extension CairnRepository {
   /// lock; then records which tree it mirrors.
   ///
   /// - Parameters:
-  ///   - lock: The descriptor of the held `index.lock`; it is closed.
+  ///   - lock: The held `index.lock`; it becomes the new index.
   ///   - entries: Entries with their stat data.
   ///   - sorted: Whether `entries` are already in index order (path bytes).
   ///   - tree: The tree the entries mirror.
   ///   - foreign: Entries of files outside Cairn's roots, kept as git wrote them.
   /// - Throws: `CairnError` `.io` when the index cannot be written.
   func writeIndex(
-    lock: Int32, entries: [IndexEntry], sorted: Bool, tree: ObjectID, foreign: [IndexEntry] = []
+    lock: WriterLock, entries: [IndexEntry], sorted: Bool, tree: ObjectID,
+    foreign: [IndexEntry] = []
   ) throws(CairnError) {
     var all = entries
     var isSorted = sorted
@@ -228,8 +222,8 @@ extension CairnRepository {
     let checksum = bytes.suffix(20).withUnsafeBytes { ObjectID(raw: $0) }
     try CairnError.wrap {
       try FileIO.remove(indexTreePath)
-      try FileIO.write(lock, bytes, what: lockPath)
-      FileIO.close(lock)
+      try FileIO.write(lock.descriptorForWriting, bytes, what: lockPath)
+      FileIO.close(lock.handOver())
       try FileIO.rename(lockPath, indexPath)
       try FileIO.makeDirectories(git.gitDirectory + "/cairn")
       try FileIO.writeAtomically(Array("\(checksum.hex) \(tree.hex)\n".utf8), to: indexTreePath)

@@ -56,7 +56,7 @@ package final class CairnRepository {
         try FileIO.writeAtomically(manifest, to: root + "/cairn.json")
         try FileIO.writeAtomically(schema, to: root + "/schema.json")
       }
-      let lock = try CairnError.wrap { try FileIO.createLock(repository.lockPath) }
+      let lock = try WriterLock(path: repository.lockPath)
       try repository.writeIndex(
         lock: lock, root: root,
         files: [
