@@ -19,6 +19,9 @@ package struct TreeEntry: Sendable, Equatable {
 
 /// Git's serialisation of trees.
 package enum TreeFormat {
+  private static let fileModeText = Array("100644".utf8)
+  private static let treeModeText = Array("40000".utf8)
+
   /// Orders names as git does: byte order, with a tree's name compared as if it ended in `/`.
   package static func precedes(_ a: TreeEntry, _ b: TreeEntry) -> Bool {
     precedes(a.name, a.isTree, b.name, b.isTree)
@@ -39,13 +42,17 @@ package enum TreeFormat {
     }
   }
 
-  /// Serialises entries, sorting them in git's order.
-  package static func serialize(_ entries: [TreeEntry]) -> [UInt8] {
-    let sorted = entries.sorted(by: precedes)
+  /// Serialises entries, sorting them in git's order unless `presorted`.
+  package static func serialize(_ entries: [TreeEntry], presorted: Bool = false) -> [UInt8] {
+    let sorted = presorted ? entries : entries.sorted(by: precedes)
     var out: [UInt8] = []
     out.reserveCapacity(sorted.count * 48)
     for entry in sorted {
-      out.append(contentsOf: String(entry.mode, radix: 8).utf8)
+      switch entry.mode {
+      case TreeEntry.fileMode: out.append(contentsOf: fileModeText)
+      case TreeEntry.treeMode: out.append(contentsOf: treeModeText)
+      default: out.append(contentsOf: String(entry.mode, radix: 8).utf8)
+      }
       out.append(UInt8(ascii: " "))
       out.append(contentsOf: entry.name.utf8)
       out.append(0)

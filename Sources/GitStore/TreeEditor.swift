@@ -63,7 +63,11 @@ package struct TreeEditor {
   private func build(base: ObjectID?, items: ArraySlice<Item>, offset: Int) throws(GitError)
     -> ObjectID?
   {
+    // Without a base tree the runs arrive in git's tree order already (byte order of full
+    // paths), so entries are appended in order and need no dictionary or sort.
+    var ordered: [TreeEntry] = []
     var entries: [String: TreeEntry] = [:]
+    let fresh = base == nil
     if let base {
       for entry in try repository.readTree(base) { entries[entry.name] = entry }
     }
@@ -75,7 +79,9 @@ package struct TreeEditor {
       guard let slash else {
         // A file directly in this folder.
         let change = items[start].change
-        if let id = change.id {
+        if fresh {
+          if let id = change.id { ordered.append(TreeEntry(name: name, mode: change.mode, id: id)) }
+        } else if let id = change.id {
           entries[name] = TreeEntry(name: name, mode: change.mode, id: id)
         } else {
           entries[name] = nil
@@ -93,12 +99,19 @@ package struct TreeEditor {
       }
       let existing = entries[name]
       let subBase = existing?.isTree == true ? existing?.id : nil
-      if let id = try build(base: subBase, items: items[start..<end], offset: slash + 1) {
+      let id = try build(base: subBase, items: items[start..<end], offset: slash + 1)
+      if fresh {
+        if let id { ordered.append(TreeEntry(name: name, mode: TreeEntry.treeMode, id: id)) }
+      } else if let id {
         entries[name] = TreeEntry(name: name, mode: TreeEntry.treeMode, id: id)
       } else {
         entries[name] = nil
       }
       start = end
+    }
+    if fresh {
+      if ordered.isEmpty { return nil }
+      return try writer.write(.tree, TreeFormat.serialize(ordered, presorted: true))
     }
     if entries.isEmpty { return nil }
     return try writer.write(.tree, TreeFormat.serialize(Array(entries.values)))
