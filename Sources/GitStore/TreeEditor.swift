@@ -101,10 +101,14 @@ package struct TreeEditor {
       let subBase = existing?.isTree == true ? existing?.id : nil
       let id = try build(base: subBase, items: items[start..<end], offset: slash + 1)
       if fresh {
+        if ordered.last?.name == name {
+          throw GitError(.invalidArgument, "'\(name)' is both a file and a folder in one tree")
+        }
         if let id { ordered.append(TreeEntry(name: name, mode: TreeEntry.treeMode, id: id)) }
       } else if let id {
         entries[name] = TreeEntry(name: name, mode: TreeEntry.treeMode, id: id)
-      } else {
+      } else if entries[name]?.isTree == true {
+        // The folder emptied; a file that replaced it (set just before) stays.
         entries[name] = nil
       }
       start = end

@@ -77,3 +77,52 @@ import Testing
     #expect(result.stderr.contains("longer than 255 bytes"))
   }
 }
+
+@Suite struct TreeShapeTests {
+  @Test func filesStagedWithGitAreStillValidated() throws {
+    let dir = try makeRepository(images: 1)
+    defer { dir.remove() }
+    try dir.write("{ \"a\" :  1 }\n", to: "views/bad.json")
+    #expect(try git("add", "views/bad.json", in: dir.path).exitCode == 0)
+    let result = try cairn("commit", "-m", "staged", in: dir.path)
+    #expect(result.exitCode == 6, "\(result)")
+    #expect(result.stderr.contains("views/bad.json: not in canonical JSON form"))
+  }
+
+  @Test func aFileCanReplaceAFolder() throws {
+    let dir = try makeRepository(images: 1)
+    defer { dir.remove() }
+    try dir.write("1", to: "embeddings/e/part/0.bin")
+    #expect(try cairn("commit", "-m", "folder", in: dir.path).exitCode == 0)
+    let folderCommit = try revParse("HEAD", in: dir.path)
+    try FileManager.default.removeItem(atPath: dir.appending("embeddings/e/part"))
+    try dir.write("2", to: "embeddings/e/part")
+    #expect(try cairn("commit", "-m", "file", in: dir.path).exitCode == 0)
+    #expect(
+      try git("ls-tree", "-r", "--name-only", "HEAD", "embeddings", in: dir.path).stdout
+        == "embeddings/e/part\n")
+    #expect(try git("status", "--porcelain", in: dir.path).stdout.isEmpty)
+    // And back: checkout turns the file into a folder again, and the reverse.
+    #expect(try cairn("checkout", folderCommit, in: dir.path).exitCode == 0)
+    #expect(try dir.read("embeddings/e/part/0.bin") == "1")
+    #expect(try cairn("checkout", "main", in: dir.path).exitCode == 0)
+    #expect(try dir.read("embeddings/e/part") == "2")
+  }
+
+  @Test func checkoutTurnsAFolderIntoAFileBesideASibling() throws {
+    let dir = try makeRepository(images: 1)
+    defer { dir.remove() }
+    try dir.write("{}\n", to: "runs/r/out/a.json")
+    try dir.write("{}\n", to: "runs/r/out.json")
+    #expect(try cairn("commit", "-m", "A", in: dir.path).exitCode == 0)
+    let first = try revParse("HEAD", in: dir.path)
+    try FileManager.default.removeItem(atPath: dir.appending("runs/r/out"))
+    try dir.write("{}\n", to: "runs/r/out")
+    #expect(try cairn("commit", "-m", "B", in: dir.path).exitCode == 0)
+    #expect(try cairn("checkout", first, in: dir.path).exitCode == 0)
+    let result = try cairn("checkout", "main", in: dir.path)
+    #expect(result.exitCode == 0, "\(result)")
+    #expect(try dir.read("runs/r/out") == "{}\n")
+    #expect(try git("status", "--porcelain", in: dir.path).stdout.isEmpty)
+  }
+}

@@ -112,17 +112,18 @@ extension CairnRepository {
           try writeFile(root: root, path: change.path, id: id)
         }
       }
+      // Removals first: a folder that becomes a file must be gone before the file is written.
+      for difference in differences where difference.new == nil {
+        try FileIO.remove(root + "/" + difference.path)
+        Self.pruneDirectories(root: root, path: difference.path)
+        files[difference.path] = nil
+        removed += 1
+      }
       for difference in differences {
-        if let id = difference.new {
-          try writeFile(root: root, path: difference.path, id: id)
-          files[difference.path] = id
-          written += 1
-        } else {
-          try FileIO.remove(root + "/" + difference.path)
-          Self.pruneDirectories(root: root, path: difference.path)
-          files[difference.path] = nil
-          removed += 1
-        }
+        guard let id = difference.new else { continue }
+        try writeFile(root: root, path: difference.path, id: id)
+        files[difference.path] = id
+        written += 1
       }
       if let branch {
         try git.setHead(branch: branch)

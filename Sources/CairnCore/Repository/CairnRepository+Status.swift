@@ -134,7 +134,9 @@ extension CairnRepository {
       var i = 0
       var j = 0
       while i < files.count || j < tracked.count {
-        if i < files.count, j < tracked.count, files[i].path == tracked[j].path {
+        if i < files.count, j < tracked.count,
+          files[i].path.utf8.elementsEqual(tracked[j].path.utf8)
+        {
           entries.append(
             SnapshotEntry(
               path: files[i].path, stat: files[i].stat, headID: tracked[j].id,
@@ -163,10 +165,15 @@ extension CairnRepository {
       var byPath: [String: IndexEntry] = [:]
       for entry in tracked { byPath[entry.path] = entry }
       for file in files {
+        // An index that does not mirror HEAD (git staged something) proves only that a file
+        // is unchanged: its id is trusted when it equals HEAD's, otherwise the file is read and
+        // validated like any other change.
+        let headID = headFiles.removeValue(forKey: file.path)
+        let indexID = known(byPath[file.path], file.stat)
         entries.append(
           SnapshotEntry(
-            path: file.path, stat: file.stat, headID: headFiles.removeValue(forKey: file.path),
-            knownID: known(byPath[file.path], file.stat)))
+            path: file.path, stat: file.stat, headID: headID,
+            knownID: indexID != nil && indexID == headID ? indexID : nil))
       }
       for (path, id) in headFiles { entries.append(SnapshotEntry(path: path, headID: id)) }
       entries.sort { $0.path.utf8.lexicographicallyPrecedes($1.path.utf8) }
