@@ -3,7 +3,8 @@ internal import GitStore
 
 /// Exit codes by error category.
 ///
-/// Documented in `Docs/cli.md`; never renumber one.
+/// Documented in `Docs/cli.md`; never renumber one. Argument errors exit with 64 (EX_USAGE),
+/// set by the argument parser itself.
 enum ExitCodes {
   static let success: Int32 = 0
   static let internalError: Int32 = 1
@@ -19,8 +20,6 @@ enum ExitCodes {
   static let bareRepository: Int32 = 12
   static let unsupportedFormat: Int32 = 13
   static let io: Int32 = 14
-  /// Argument errors, from the argument parser (EX_USAGE).
-  static let usage: Int32 = 64
 
   static func code(for code: CairnError.Code) -> Int32 {
     switch code {

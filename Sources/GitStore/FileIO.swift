@@ -134,11 +134,4 @@ package enum FileIO {
     defer { free(resolved) }
     return String(cString: resolved)
   }
-
-  /// The current working directory.
-  package static func currentDirectory() -> String {
-    guard let cwd = getcwd(nil, 0) else { return "." }
-    defer { free(cwd) }
-    return String(cString: cwd)
-  }
 }

@@ -109,9 +109,6 @@ package final class GitRepository {
     return try GitRepository(pointer: out)
   }
 
-  /// Whether the repository has no working directory.
-  package var isBare: Bool { workingDirectory == nil }
-
   // MARK: Objects
 
   /// Whether the object database holds `id`, without rescanning the pack directory on a miss.
@@ -403,24 +400,6 @@ package final class GitRepository {
     try check(git_diff_tree_to_tree(&diff, pointer, oldTree, newTree, nil), "git_diff_tree_to_tree")
     defer { git_diff_free(diff) }
     return git_diff_num_deltas(diff)
-  }
-
-  /// Reads a value from the repository's git config.
-  package func configString(_ key: String) -> String? {
-    var config: OpaquePointer?
-    guard git_repository_config_snapshot(&config, pointer) == 0, let config else { return nil }
-    defer { git_config_free(config) }
-    var value: UnsafePointer<CChar>?
-    guard git_config_get_string(&value, config, key) == 0, let value else { return nil }
-    return String(cString: value)
-  }
-
-  /// Sets a value in the repository's own git config.
-  package func setConfig(_ key: String, _ value: String) throws(GitError) {
-    var config: OpaquePointer?
-    try check(git_repository_config(&config, pointer), "git_repository_config")
-    defer { git_config_free(config) }
-    try check(git_config_set_string(config, key, value), "git_config_set_string")
   }
 }
 

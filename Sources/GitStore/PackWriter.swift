@@ -221,14 +221,15 @@ func bigEndian(_ value: UInt32) -> [UInt8] {
   ]
 }
 
-func hexString(_ bytes: some Sequence<UInt8>) -> String {
-  let digits: [Character] = Array("0123456789abcdef")
-  var text = ""
+/// Lowercase hexadecimal digits of `bytes`.
+package func hexString(_ bytes: some Sequence<UInt8>) -> String {
+  let digits = Array("0123456789abcdef".utf8)
+  var out: [UInt8] = []
   for byte in bytes {
-    text.append(digits[Int(byte >> 4)])
-    text.append(digits[Int(byte & 0xF)])
+    out.append(digits[Int(byte >> 4)])
+    out.append(digits[Int(byte & 0xF)])
   }
-  return text
+  return String(decoding: out, as: UTF8.self)
 }
 
 func errnoText() -> String { String(cString: strerror(errno)) }

@@ -108,6 +108,19 @@ import Testing
     #expect(try cairn("status", "--json", in: dir.path).stdout.contains("\"clean\":true"))
   }
 
+  @Test func normalizingAFileBackToHeadRewritesItAndTheIndex() throws {
+    let dir = try makeRepository(images: 1)
+    defer { dir.remove() }
+    let path = FormatV1.samplePath("img0.png")
+    let canonical = try dir.read(path)
+    try FileManager.default.removeItem(atPath: dir.appending(".git/index"))
+    try dir.write(canonical.replacingOccurrences(of: ",", with: ", "), to: path)
+    let result = try cairn("commit", "-m", "nothing", "--normalize", in: dir.path)
+    #expect(result.exitCode == 10, "\(result)")
+    #expect(try dir.read(path) == canonical)
+    #expect(try git("status", "--porcelain", in: dir.path).stdout.isEmpty)
+  }
+
   @Test func pathsThatEscapeTheRepository() throws {
     let dir = try makeRepository(images: 2)
     defer { dir.remove() }

@@ -19,11 +19,6 @@ package enum CanonicalJSON {
     write(value, into: &out)
   }
 
-  /// Whether `bytes` is exactly the canonical encoding of the value it holds.
-  package static func isCanonical(_ bytes: [UInt8], value: JSONValue) -> Bool {
-    encode(value) == bytes
-  }
-
   private static func write(_ value: JSONValue, into out: inout [UInt8]) {
     switch value {
     case .null: out.append(contentsOf: "null".utf8)

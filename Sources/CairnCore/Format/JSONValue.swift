@@ -52,18 +52,6 @@ package enum JSONValue: Sendable, Equatable {
 
   /// The member `key` of an object.
   package subscript(key: String) -> JSONValue? { object?[key] }
-
-  /// A short name of the value's kind, for error messages.
-  package var kindName: String {
-    switch self {
-    case .null: "null"
-    case .bool: "boolean"
-    case .int, .double: "number"
-    case .string: "string"
-    case .array: "array"
-    case .object: "object"
-    }
-  }
 }
 
 /// Where and why JSON could not be parsed.

@@ -58,7 +58,7 @@ extension CairnRepository {
         let info = try bytes.withUnsafeBytes { (raw) throws(MediaProbeError) in
           try MediaProbe.probe(raw, extension: ext)
         }
-        let digest = hexDigits(SHA256.hash(data: bytes))
+        let digest = hexString(SHA256.hash(data: bytes))
         let uri = Self.mediaURI(absolute: item.absolutePath, root: realRoot)
         return .success(
           MediaRecord(
@@ -193,14 +193,4 @@ extension CairnRepository {
     }
     return uri
   }
-}
-
-func hexDigits(_ bytes: some Sequence<UInt8>) -> String {
-  let digits = Array("0123456789abcdef".utf8)
-  var out: [UInt8] = []
-  for byte in bytes {
-    out.append(digits[Int(byte >> 4)])
-    out.append(digits[Int(byte & 0xF)])
-  }
-  return String(decoding: out, as: UTF8.self)
 }

@@ -104,7 +104,11 @@ extension CairnRepository {
       // index; bring it back in line with HEAD so plain git agrees.
       if let headTree = snapshot.headTree, snapshot.indexTree != headTree {
         try writeIndex(
-          lock: lock, entries: Self.indexEntries(snapshot, current), sorted: true, tree: headTree,
+          lock: lock,
+          entries: try Self.indexEntries(
+            snapshot, current, root: root,
+            normalized: Self.rewriteNormalized(prepared, at: preparedAt, snapshot, root)),
+          sorted: true, tree: headTree,
           foreign: snapshot.foreignEntries)
       }
       throw CairnError(.nothingToCommit, "nothing to commit, working tree matches HEAD")
@@ -146,20 +150,12 @@ extension CairnRepository {
     }
 
     clock.mark("pack, commit, branch")
-    // Rewrite normalised files, then record the new stat data in the index.
-    var indexEntries = Self.indexEntries(snapshot, current)
-    for (index, slot) in preparedAt.enumerated() where slot >= 0 {
-      guard let bytes = prepared[slot].bytes else { continue }
-      let path = entries[index].path
-      try CairnError.wrap { try FileIO.writeAtomically(bytes, to: root + "/" + path) }
-      if let position = indexEntries.firstIndex(where: { $0.path == path }),
-        let info = FileStat.of(root + "/" + path)
-      {
-        indexEntries[position].setStat(info)
-      }
-    }
     try writeIndex(
-      lock: lock, entries: indexEntries, sorted: true, tree: tree, foreign: snapshot.foreignEntries)
+      lock: lock,
+      entries: try Self.indexEntries(
+        snapshot, current, root: root,
+        normalized: Self.rewriteNormalized(prepared, at: preparedAt, snapshot, root)),
+      sorted: true, tree: tree, foreign: snapshot.foreignEntries)
     clock.mark("index")
     let branch: String?
     if case .branch(let name, _) = snapshot.head { branch = name } else { branch = nil }
@@ -168,14 +164,34 @@ extension CairnRepository {
       timings: clock.timings)
   }
 
-  /// Index entries for every working file, in index order, with the scan's stat data.
-  private static func indexEntries(_ snapshot: WorkingSnapshot, _ current: [ObjectID?])
-    -> [IndexEntry]
-  {
+  /// Writes the canonical bytes of files accepted with `--normalize` over the originals.
+  ///
+  /// - Returns: The snapshot indices of the rewritten files, whose stat data changed.
+  private static func rewriteNormalized(
+    _ prepared: [PreparedFile], at preparedAt: [Int], _ snapshot: WorkingSnapshot, _ root: String
+  ) throws(CairnError) -> Set<Int> {
+    var rewritten: Set<Int> = []
+    for (index, slot) in preparedAt.enumerated() where slot >= 0 {
+      guard let bytes = prepared[slot].bytes else { continue }
+      let path = root + "/" + snapshot.entries[index].path
+      try CairnError.wrap { try FileIO.writeAtomically(bytes, to: path) }
+      rewritten.insert(index)
+    }
+    return rewritten
+  }
+
+  /// Index entries for every working file, in index order, with the scan's stat data (read
+  /// again only for the `normalized` files, which were just rewritten).
+  private static func indexEntries(
+    _ snapshot: WorkingSnapshot, _ current: [ObjectID?], root: String, normalized: Set<Int>
+  ) -> [IndexEntry] {
     var result: [IndexEntry] = []
     result.reserveCapacity(snapshot.entries.count)
     for (index, entry) in snapshot.entries.enumerated() {
-      guard let stat = entry.stat, let id = current[index] else { continue }
+      guard var stat = entry.stat, let id = current[index] else { continue }
+      if normalized.contains(index), let fresh = FileStat.of(root + "/" + entry.path) {
+        stat = fresh
+      }
       var indexEntry = IndexEntry(path: entry.path, id: id)
       indexEntry.setStat(stat)
       result.append(indexEntry)

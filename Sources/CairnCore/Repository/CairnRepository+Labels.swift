@@ -10,7 +10,7 @@ package enum LabelID {
 
   /// A new id drawn from `generator` (deterministic generators make reproducible demos).
   package static func make(using generator: inout some RandomNumberGenerator) -> String {
-    hexDigits(
+    hexString(
       (0..<2).flatMap { _ -> [UInt8] in
         let value = generator.next()
         return (0..<8).map { UInt8(truncatingIfNeeded: value >> (8 * $0)) }
