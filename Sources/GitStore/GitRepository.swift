@@ -38,6 +38,8 @@ package final class GitRepository {
   package let gitDirectory: String
   /// The working directory, without a trailing slash; nil for a bare repository.
   package let workingDirectory: String?
+  /// Whole objects read straight from the packs; libgit2 answers the rest.
+  private let packReader: PackReader
 
   private init(pointer: OpaquePointer) throws(GitError) {
     self.pointer = pointer
@@ -51,6 +53,7 @@ package final class GitRepository {
     } else {
       workingDirectory = nil
     }
+    packReader = PackReader(objectsDirectory: gitDirectory + "/objects")
   }
 
   deinit {
@@ -120,10 +123,12 @@ package final class GitRepository {
   /// Makes packs written since the repository was opened visible.
   package func refreshObjects() throws(GitError) {
     try check(git_odb_refresh(odb), "git_odb_refresh")
+    packReader.refresh()
   }
 
   /// Reads an object's type and content.
   package func readObject(_ id: ObjectID) throws(GitError) -> (ObjectType, [UInt8]) {
+    if let found = packReader.read(id) { return found }
     var oid = id.gitOID
     var object: OpaquePointer?
     let result = git_odb_read(&object, odb, &oid)
