@@ -39,8 +39,17 @@ struct Benchmark {
     let count = dataset.count
     progress("generating \(count) samples (\(2 * count) files) in A and B, and the stream")
     let (writer, seconds) = try Stopwatch.time { () throws -> MirrorWriter in
-      _ = try CairnRepository.create(at: workspace.cairn, bare: false, now: now)
+      let repository = try CairnRepository.create(at: workspace.cairn, bare: false, now: now)
       let a = workspace.cairn
+      // The label field the dataset uses, declared (and committed, untimed) as every Cairn
+      // dataset must declare it; git's repository gets the same schema.json below.
+      _ = try repository.changeSchema(
+        message: "Declare \(SyntheticDataset.field)", commit: true, now: now,
+        edit: { (schema: inout Schema) throws(CairnError) in
+          try SchemaEdits.addField(
+            &schema, name: SyntheticDataset.field, type: .detections,
+            classes: SyntheticDataset.classes, coverage: false, minLabels: nil)
+        })
       let b = workspace.git
       try Shell.run("git init -q -b main \(Shell.quote(b))")
       // No background auto-gc or maintenance: it would pack B while later steps are timed.

@@ -49,7 +49,21 @@ extension Cairn {
       let imported = try repo.importImages(directory: root + "/media/images", prefix: nil)
       Output.line("   \(imported.added.count) samples added (key, sha256, size, width, height)")
 
-      step("4. Add ground-truth boxes", "labels/ground_truth/…")
+      step(
+        "4. Declare the label schema and add ground-truth boxes",
+        "cairn schema add-field ground_truth --type detections --classes … --no-commit")
+      let classes = Array(Set(dataset.flatMap { $0.boxes.map(\.label) })).sorted()
+      _ = try repo.changeSchema(
+        message: "", commit: false, now: currentTime(),
+        edit: { (schema: inout Schema) throws(CairnError) in
+          try SchemaEdits.addField(
+            &schema, name: "ground_truth", type: .detections, classes: classes, coverage: true,
+            minLabels: 1)
+          try SchemaEdits.setAttribute(
+            &schema, field: "ground_truth", className: nil, name: "occluded",
+            definition: AttributeDefinition(kind: .bool, defaultValue: .bool(false)))
+        })
+      Output.line("   ground_truth: detections of \(classes.joined(separator: ", "))")
       var random = DemoRandom(seed: 7)
       var boxCount = 0
       for image in dataset {

@@ -9,6 +9,7 @@ import Testing
 @Suite(.serialized) struct CrashSafetyTests {
   /// Writes `count` valid samples with labels straight into the working tree.
   func writeSamples(_ count: Int, into dir: TemporaryDirectory) throws {
+    try declareGroundTruth(in: dir)
     for index in 0..<count {
       let key = "frame/\(index).png"
       let media = MediaRecord(

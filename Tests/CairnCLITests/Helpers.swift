@@ -72,3 +72,11 @@ func packCount(_ dir: TemporaryDirectory) -> Int {
   ((try? FileManager.default.contentsOfDirectory(atPath: dir.appending(".git/objects/pack"))) ?? [])
     .filter { $0.hasSuffix(".pack") }.count
 }
+
+/// Declares the label field `ground_truth` (2D detections) in the working tree's `schema.json`.
+func declareGroundTruth(in dir: TemporaryDirectory, classes: [String]? = nil) throws {
+  let schema = Schema(
+    fields: ["ground_truth": FieldDefinition(type: .detections, classes: classes)],
+    sampleFields: [:])
+  try dir.write(schema.encoded, to: "schema.json")
+}

@@ -131,6 +131,7 @@ import Testing
         ])
       ])
     try dir.write(file.encoded, to: FormatV1.labelPath(field: "ground_truth", key: key))
+    try declareGroundTruth(in: dir)
     let status = try cairn("status", in: dir.path)
     #expect(
       status.stdout.contains("labels/ground_truth: 1 added, 0 modified, 0 deleted"), "\(status)")

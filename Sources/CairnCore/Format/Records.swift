@@ -146,7 +146,8 @@ package struct MediaRecord: Sendable, Equatable {
 /// The label file stored at `labels/<field>/<shard>/<shard>/<key>.json`.
 ///
 /// Format v1 fixes the envelope (field, sample, a list of labels each with a stable `id` and a
-/// `type`); label payloads are validated by their type.
+/// `type`); label payloads are validated by their type (``LabelRules``), and against the schema
+/// by `Schema.violations(of:)`.
 package struct LabelFile: Sendable, Equatable {
   static let knownKeys: Set<String> = ["field", "sample", "labels"]
   package var field: String
@@ -192,16 +193,8 @@ package struct LabelFile: Sendable, Equatable {
       guard let type = members["type"]?.string else {
         throw RecordProblem("label \(id) has no string \"type\"")
       }
-      if type == "detection" {
-        guard let box = members["bbox"]?.array, box.count == 4,
-          let values = Optional(box.compactMap(\.number)), values.count == 4
-        else { throw RecordProblem("label \(id): \"bbox\" must be [x, y, w, h] numbers") }
-        if values[2] < 0 || values[3] < 0 {
-          throw RecordProblem("label \(id): \"bbox\" has a negative width or height")
-        }
-        guard members["label"]?.string != nil else {
-          throw RecordProblem("label \(id): a detection needs a string \"label\" (its class)")
-        }
+      if let reason = LabelRules.problem(members, type: type) {
+        throw RecordProblem("label \(id): \(reason)")
       }
     }
     self.field = field
@@ -262,9 +255,7 @@ package struct RecordProblem: Error, Sendable, CustomStringConvertible {
 
 /// The initial `schema.json`: no label fields yet.
 package enum InitialSchema {
-  package static var encoded: [UInt8] {
-    CanonicalJSON.encode(.object(["version": .int(1), "fields": .object([:])]))
-  }
+  package static var encoded: [UInt8] { Schema.empty.encoded }
 }
 
 /// The first (in sorted order) member of `object` that is not in `known`, or nil.

@@ -5,24 +5,30 @@ package enum Validator {
     /// Parseable and valid, but not byte-identical to its canonical form (given here).
     case notCanonical([UInt8])
     case invalid(String)
+    /// Valid format, but the content breaks the schema: one message per broken rule.
+    case breaksSchema([String])
   }
 
   /// Checks the file at repository-relative `path` holding `bytes`.
-  package static func check(path: String, bytes: [UInt8]) -> Outcome {
-    inspect(path: path, bytes: bytes).0
+  package static func check(path: String, bytes: [UInt8], schema: Schema? = nil) -> Outcome {
+    inspect(path: path, bytes: bytes, schema: schema).0
   }
 
-  /// Checks the file like ``check(path:bytes:)`` and also returns what the path holds.
-  package static func inspect(path: String, bytes: [UInt8]) -> (Outcome, FormatV1.PathKind?) {
+  /// Checks the file like ``check(path:bytes:schema:)`` and also returns what the path holds.
+  ///
+  /// With a `schema`, label files and sample records are also checked against it.
+  package static func inspect(path: String, bytes: [UInt8], schema: Schema? = nil) -> (
+    Outcome, FormatV1.PathKind?
+  ) {
     let kind: FormatV1.PathKind
     switch FormatV1.classify(path) {
     case .success(let value): kind = value
     case .failure(let problem): return (.invalid(problem.reason), nil)
     }
-    return (check(kind: kind, bytes: bytes), kind)
+    return (check(kind: kind, bytes: bytes, schema: schema), kind)
   }
 
-  private static func check(kind: FormatV1.PathKind, bytes: [UInt8]) -> Outcome {
+  private static func check(kind: FormatV1.PathKind, bytes: [UInt8], schema: Schema?) -> Outcome {
     switch kind {
     case .embedding(let isJSON), .run(let isJSON):
       if !isJSON { return .valid }
@@ -38,16 +44,15 @@ package enum Validator {
     do {
       switch kind {
       case .manifest: _ = try Manifest(json: value)
-      case .schema:
-        guard value.object != nil, value["version"]?.int != nil, value["fields"]?.object != nil
-        else {
-          return .invalid(
-            "schema.json is an object with an integer \"version\" and a \"fields\" object")
-        }
+      case .schema: _ = try Schema(json: value)
       case .sample(let key):
         let record = try SampleRecord(json: value)
         if record.key != key {
           return .invalid("\"key\" is '\(record.key)' but the file name says '\(key)'")
+        }
+        if let schema {
+          let found = schema.violations(of: record)
+          if !found.isEmpty { return .breaksSchema(found) }
         }
       case .label(let field, let key):
         let file = try LabelFile(json: value)
@@ -56,6 +61,10 @@ package enum Validator {
         }
         if file.sample != key {
           return .invalid("\"sample\" is '\(file.sample)' but the file name says '\(key)'")
+        }
+        if let schema {
+          let found = schema.violations(of: file)
+          if !found.isEmpty { return .breaksSchema(found) }
         }
       case .view:
         guard value.object != nil else { return .invalid("a view is a JSON object") }

@@ -29,7 +29,7 @@ private struct PreparedFile: Sendable {
   var object: PreparedObject? = nil
   /// Canonical bytes to write back (with `--normalize`).
   var bytes: [UInt8]? = nil
-  var violation: CairnError.Violation? = nil
+  var violations: [CairnError.Violation] = []
   var kind: FormatV1.PathKind? = nil
 }
 
@@ -61,13 +61,20 @@ extension CairnRepository {
     clock.mark("scan and index")
     let entries = snapshot.entries
 
+    // The schema the new tree will have; when it differs from HEAD's, the fields whose
+    // definition changed are checked again in full, changed files or not.
+    let schemaCheck = schemaCheck(snapshot: snapshot, root: root)
+
     // Read, hash, validate and compress every file not known from the index, on all cores.
-    let candidates = entries.indices.filter { entries[$0].needsRead }
+    let candidates = entries.indices.filter {
+      entries[$0].needsRead || (entries[$0].stat != nil && schemaCheck.recheck(entries[$0].path))
+    }
     let prepared = parallelMap(count: candidates.count, state: ObjectCompressor()) {
       compressor, index -> PreparedFile in
       let entry = entries[candidates[index]]
       return Self.prepare(
         path: entry.path, root: root, headID: entry.headID, normalize: normalize,
+        schema: schemaCheck.schema, recheck: schemaCheck.recheck(entry.path),
         compressor: compressor)
     }
 
@@ -77,7 +84,7 @@ extension CairnRepository {
     var violations: [CairnError.Violation] = []
     for (slot, index) in candidates.enumerated() {
       let item = prepared[slot]
-      if let violation = item.violation { violations.append(violation) }
+      violations += item.violations
       current[index] = item.id
       preparedAt[index] = slot
     }
@@ -93,9 +100,11 @@ extension CairnRepository {
     clock.mark("changes and cross-file rules")
     if !violations.isEmpty {
       violations.sort { $0.location.utf8.lexicographicallyPrecedes($1.location.utf8) }
-      let summary = violations.count == 1 ? "1 file breaks" : "\(violations.count) files break"
+      let files = Set(violations.map(\.location)).count
+      let summary = files == 1 ? "1 file breaks" : "\(files) files break"
       throw CairnError(
-        .validationFailed, "commit refused: \(summary) the format rules; nothing was written",
+        .validationFailed,
+        "commit refused: \(summary) the format or schema rules; nothing was written",
         violations: violations)
     }
     let changes = changed.map { FileChange(path: entries[$0.index].path, change: $0.kind) }
@@ -247,7 +256,8 @@ extension CairnRepository {
   }
 
   private static func prepare(
-    path: String, root: String, headID: ObjectID?, normalize: Bool, compressor: ObjectCompressor
+    path: String, root: String, headID: ObjectID?, normalize: Bool, schema: Schema?,
+    recheck: Bool, compressor: ObjectCompressor
   ) -> PreparedFile {
     let bytes: [UInt8]
     do {
@@ -255,14 +265,22 @@ extension CairnRepository {
     } catch {
       return PreparedFile(
         id: ObjectID.emptyTree,
-        violation: CairnError.Violation(path, "cannot be read: \(error.message)"))
+        violations: [CairnError.Violation(path, "cannot be read: \(error.message)")])
     }
     let id = ObjectHasher.id(of: .blob, bytes)
-    if headID == id { return PreparedFile(id: id) }
-    let (outcome, kind) = Validator.inspect(path: path, bytes: bytes)
+    // An unchanged file is checked only against a changed schema (it is read for that).
+    let unchanged = headID == id
+    if unchanged && !recheck { return PreparedFile(id: id) }
+    let (outcome, kind) = Validator.inspect(path: path, bytes: bytes, schema: schema)
     switch outcome {
     case .valid:
+      if unchanged { return PreparedFile(id: id) }
       return PreparedFile(id: id, object: compressor.prepare(.blob, bytes), kind: kind)
+    case .breaksSchema(let reasons):
+      return PreparedFile(
+        id: id, violations: reasons.map { CairnError.Violation(path, $0) }, kind: kind)
+    case .notCanonical where unchanged:
+      return PreparedFile(id: id)
     case .notCanonical(let canonical) where normalize:
       let canonicalID = ObjectHasher.id(of: .blob, canonical)
       if headID == canonicalID {
@@ -273,13 +291,36 @@ extension CairnRepository {
     case .notCanonical:
       return PreparedFile(
         id: id,
-        violation: CairnError.Violation(
-          path,
-          "not in canonical JSON form (sorted keys, no whitespace, one final newline); "
-            + "run 'cairn commit --normalize' to rewrite it"))
+        violations: [
+          CairnError.Violation(
+            path,
+            "not in canonical JSON form (sorted keys, no whitespace, one final newline); "
+              + "run 'cairn commit --normalize' to rewrite it")
+        ])
     case .invalid(let reason):
-      return PreparedFile(id: id, violation: CairnError.Violation(path, reason))
+      if unchanged { return PreparedFile(id: id) }
+      return PreparedFile(id: id, violations: [CairnError.Violation(path, reason)])
     }
+  }
+
+  /// The schema of the tree being committed, and which unchanged files it must check again.
+  private func schemaCheck(snapshot: WorkingSnapshot, root: String) -> SchemaCheck {
+    guard let bytes = try? FileIO.read(root + "/schema.json"),
+      let schema = try? Schema.parse(bytes)
+    else { return SchemaCheck(schema: nil) }
+    let headSchema = snapshot.entries.first { $0.path == "schema.json" }?.headID.flatMap {
+      id -> Schema? in
+      guard let bytes = try? git.readBlob(id) else { return nil }
+      return try? Schema.parse(bytes)
+    }
+    guard let headSchema else {
+      return SchemaCheck(schema: schema, fields: nil, samples: true)
+    }
+    if headSchema == schema { return SchemaCheck(schema: schema) }
+    let names = Set(schema.fields.keys).union(headSchema.fields.keys)
+    return SchemaCheck(
+      schema: schema, fields: names.filter { schema.fields[$0] != headSchema.fields[$0] },
+      samples: schema.sampleFields != headSchema.sampleFields)
   }
 
   /// Rules that involve more than one file: labels need their sample, and the manifest and
@@ -336,6 +377,27 @@ extension CairnRepository {
       }
     }
     return violations
+  }
+}
+
+/// The schema a commit is checked against, and what a schema change makes it check again.
+struct SchemaCheck {
+  var schema: Schema?
+  /// Label fields whose definition changed; nil means every field.
+  var fields: Set<String>? = []
+  /// Whether sample fields changed, so every sample record is checked again.
+  var samples = false
+
+  /// Whether the file at `path` must be checked even when it did not change.
+  func recheck(_ path: String) -> Bool {
+    guard schema != nil else { return false }
+    if path.hasPrefix("samples/") { return samples }
+    guard path.hasPrefix("labels/") else { return false }
+    guard let fields else { return true }
+    if fields.isEmpty { return false }
+    let rest = path.utf8.dropFirst("labels/".count)
+    guard let slash = rest.firstIndex(of: UInt8(ascii: "/")) else { return false }
+    return fields.contains(String(decoding: rest[..<slash], as: UTF8.self))
   }
 }
 
