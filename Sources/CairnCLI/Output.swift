@@ -97,3 +97,8 @@ func formatDate(_ seconds: Int64) -> String {
   let count = strftime(&buffer, buffer.count, "%a %b %e %H:%M:%S %Y +0000", &parts)
   return String(decoding: buffer.prefix(count).map { UInt8(bitPattern: $0) }, as: UTF8.self)
 }
+
+/// The absolute path of the running `cairn` (for the hooks it installs).
+func currentExecutable() -> String {
+  FileIO.realPath("/proc/self/exe") ?? FileIO.realPath(CommandLine.arguments[0]) ?? "cairn"
+}

@@ -31,8 +31,10 @@ package enum CheckSource: Sendable {
   case revision(String)
   /// What `git commit` would commit: the files of the index that differ from `HEAD` (plus, when
   /// the staged schema changes, every label file of the fields it changes), with the rules a
-  /// commit applies and no dataset QA.
-  case staged
+  /// commit applies and no dataset QA. `indexPath` is the index git is committing from (git
+  /// sets `GIT_INDEX_FILE` for hooks of `git commit -a` or `git commit PATH`); nil for
+  /// `.git/index`.
+  case staged(indexPath: String?)
 }
 
 extension CairnRepository {
@@ -60,9 +62,9 @@ extension CairnRepository {
       let commit = try resolve(revision)
       name = commit.hex
       files = try treeFiles(of: commit)
-    case .staged:
+    case .staged(let indexPath):
       name = "index (staged)"
-      let staged = try stagedFiles()
+      let staged = try stagedFiles(indexPath: indexPath ?? git.gitDirectory + "/index")
       files = staged.files
       checkPaths = staged.changed
     }
@@ -267,12 +269,12 @@ extension CairnRepository {
   }
 
   /// The index's files with their staged content, and the paths that differ from `HEAD`.
-  private func stagedFiles() throws(CairnError) -> (
+  private func stagedFiles(indexPath: String) throws(CairnError) -> (
     files: [(path: String, bytes: [UInt8])], changed: Set<String>
   ) {
     let git = self.git
     return try CairnError.wrap { () throws -> ([(path: String, bytes: [UInt8])], Set<String>) in
-      let index = try IndexFile.read(from: git.gitDirectory + "/index")
+      let index = try IndexFile.read(from: indexPath)
       var headFiles: [String: ObjectID] = [:]
       if let head = try git.head().target {
         try TreeWalk(repository: git).files(in: try git.readCommit(head).tree) { path, entry in
