@@ -57,6 +57,11 @@ package enum Validator {
         if file.sample != key {
           return .invalid("\"sample\" is '\(file.sample)' but the file name says '\(key)'")
         }
+      case .group(let id):
+        let record = try GroupRecord(json: value)
+        if record.id != id {
+          return .invalid("\"id\" is '\(record.id)' but the file name says '\(id)'")
+        }
       case .view:
         guard value.object != nil else { return .invalid("a view is a JSON object") }
       case .embedding, .run: break
