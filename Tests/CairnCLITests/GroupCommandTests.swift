@@ -250,5 +250,18 @@ import Testing
     let alone = try cairn("import", "images", "media", "--calibration", "kitti=calib", in: dir.path)
     #expect(alone.exitCode == 64)
     #expect(try listing() == before)
+
+    // A sample cannot change slices (or groups) by importing it again under another name.
+    #expect(
+      try cairn("import", "images", "media", "--slices", "left=image_2", in: dir.path).exitCode == 0
+    )
+    let status = try cairn("status", "--json", in: dir.path).stdout
+    let moved = try cairn("import", "images", "media", "--slices", "right=image_2", in: dir.path)
+    #expect(moved.exitCode == 5)
+    #expect(
+      moved.stderr.contains(
+        "sample 'image_2/img0.png' already belongs to group 'img0' as slice 'left'; the import "
+          + "would make it slice 'right' of group 'img0'"), "\(moved.stderr)")
+    #expect(try cairn("status", "--json", in: dir.path).stdout == status)
   }
 }
