@@ -73,10 +73,13 @@ func packCount(_ dir: TemporaryDirectory) -> Int {
     .filter { $0.hasSuffix(".pack") }.count
 }
 
-/// Declares the label field `ground_truth` (2D detections) in the working tree's `schema.json`.
-func declareGroundTruth(in dir: TemporaryDirectory, classes: [String]? = nil) throws {
+/// Declares the label field `ground_truth` (2D detections unless `type` says otherwise) in the
+/// working tree's `schema.json`.
+func declareGroundTruth(
+  in dir: TemporaryDirectory, type: FieldType = .detections, classes: [String]? = nil
+) throws {
   let schema = Schema(
-    fields: ["ground_truth": FieldDefinition(type: .detections, classes: classes)],
+    fields: ["ground_truth": FieldDefinition(type: type, classes: classes)],
     sampleFields: [:])
   try dir.write(schema.encoded, to: "schema.json")
 }

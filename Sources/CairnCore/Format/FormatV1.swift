@@ -8,7 +8,7 @@ package enum FormatV1 {
   package static let version: Int64 = 1
   /// Top-level entries Cairn owns; anything else in the working tree is not tracked.
   package static let trackedRoots: [String] = [
-    "cairn.json", "schema.json", "samples", "labels", "views", "embeddings", "runs",
+    "cairn.json", "schema.json", "samples", "labels", "groups", "views", "embeddings", "runs",
   ]
   /// Shard fan-out per level and number of levels.
   package static let shardFanout = 64
@@ -41,7 +41,9 @@ package enum FormatV1 {
     return path == "cairn.json" || path == "schema.json"
   }
 
-  private static let trackedDirectories = ["samples", "labels", "views", "embeddings", "runs"]
+  private static let trackedDirectories = [
+    "samples", "labels", "groups", "views", "embeddings", "runs",
+  ]
 
   /// Checks a sample key; returns why it is invalid, or nil.
   package static func keyProblem(_ key: String) -> String? {
@@ -91,6 +93,28 @@ package enum FormatV1 {
         || byte == UInt8(ascii: "_") || byte == UInt8(ascii: "-")
     }
     return allowed ? nil : "a label id uses only letters, digits, '_' and '-'"
+  }
+
+  /// The frame name that means a group's reference frame; no slice may be called this.
+  package static let groupFrame = "group"
+
+  /// Checks a group slice name; returns why it is invalid, or nil.
+  ///
+  /// Slice names follow the label-id alphabet; `group` is reserved for the group's reference
+  /// frame, so that a cuboid's `frame` is never ambiguous.
+  package static func sliceProblem(_ slice: String) -> String? {
+    if slice.isEmpty || slice.utf8.count > 64 { return "a slice name has 1 to 64 characters" }
+    let allowed = slice.utf8.allSatisfy { byte in
+      (UInt8(ascii: "a")...UInt8(ascii: "z")).contains(byte)
+        || (UInt8(ascii: "A")...UInt8(ascii: "Z")).contains(byte)
+        || (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(byte)
+        || byte == UInt8(ascii: "_") || byte == UInt8(ascii: "-")
+    }
+    if !allowed { return "a slice name uses only letters, digits, '_' and '-'" }
+    if slice == groupFrame {
+      return "'\(groupFrame)' is reserved for the group's reference frame and cannot name a slice"
+    }
+    return nil
   }
 
   /// Encodes a key as a file name: bytes outside `A-Z a-z 0-9 - _ .` (and a leading `.`) become
@@ -160,12 +184,20 @@ package enum FormatV1 {
     return "labels/\(field)/\(first)/\(second)/\(encodeKey(key)).json"
   }
 
+  /// `groups/<s1>/<s2>/<encoded group id>.json`: group ids are sharded and encoded like keys.
+  package static func groupPath(_ id: String) -> String {
+    let (first, second) = shard(of: id)
+    return "groups/\(first)/\(second)/\(encodeKey(id)).json"
+  }
+
   /// What a tracked path holds.
   package enum PathKind: Sendable, Equatable {
     case manifest
     case schema
     case sample(key: String)
     case label(field: String, key: String)
+    /// A group record; `id` is the group id decoded from the file name.
+    case group(id: String)
     case view(name: String)
     /// A file under `embeddings/`; JSON files (`meta.json`) are validated as JSON.
     case embedding(isJSON: Bool)
@@ -199,6 +231,13 @@ package enum FormatV1 {
       return keyedPath(parts[2], parts[3], parts[4], path: path).map {
         .label(field: field, key: $0)
       }
+    case "groups":
+      guard parts.count == 4 else {
+        return problem("group files live at groups/<shard>/<shard>/<group id>.json")
+      }
+      return keyedPath(parts[1], parts[2], parts[3], path: path, noun: "group id").map {
+        .group(id: $0)
+      }
     case "views":
       guard parts.count == 2, parts[1].hasSuffix(".json"), parts[1].count > 5 else {
         return problem("views are files views/<name>.json")
@@ -214,19 +253,21 @@ package enum FormatV1 {
     }
   }
 
-  private static func keyedPath(_ first: String, _ second: String, _ file: String, path: String)
-    -> Result<String, PathProblem>
-  {
+  private static func keyedPath(
+    _ first: String, _ second: String, _ file: String, path: String, noun: String = "sample key"
+  ) -> Result<String, PathProblem> {
     guard file.hasSuffix(".json"), let key = decodeKey(String(file.dropLast(5))) else {
       return .failure(
-        PathProblem(path: path, reason: "the file name is not an encoded sample key + .json"))
+        PathProblem(path: path, reason: "the file name is not an encoded \(noun) + .json"))
     }
     if let reason = keyProblem(key) { return .failure(PathProblem(path: path, reason: reason)) }
     let (s1, s2) = shard(of: key)
     guard s1 == first, s2 == second else {
+      let what = noun == "sample key" ? "key" : noun
       return .failure(
         PathProblem(
-          path: path, reason: "key '\(key)' belongs in shard \(s1)/\(s2), not \(first)/\(second)"))
+          path: path,
+          reason: "\(what) '\(key)' belongs in shard \(s1)/\(s2), not \(first)/\(second)"))
     }
     return .success(key)
   }

@@ -1,28 +1,34 @@
 /// The sample record stored at `samples/<shard>/<shard>/<key>.json`.
 package struct SampleRecord: Sendable, Equatable {
-  static let knownKeys: Set<String> = ["key", "media", "tags", "fields"]
+  static let knownKeys: Set<String> = ["key", "media", "tags", "fields", "group"]
   package var key: String
   package var media: MediaRecord
   package var tags: [String]
   /// Typed sample fields (format v1 keeps them as JSON values).
   package var fields: [String: JSONValue]
+  /// The group and slice this sample belongs to; encoded only when present.
+  package var group: SampleGroup?
 
   package init(
-    key: String, media: MediaRecord, tags: [String] = [], fields: [String: JSONValue] = [:]
+    key: String, media: MediaRecord, tags: [String] = [], fields: [String: JSONValue] = [:],
+    group: SampleGroup? = nil
   ) {
     self.key = key
     self.media = media
     self.tags = tags
     self.fields = fields
+    self.group = group
   }
 
   package var json: JSONValue {
-    .object([
+    var members: [String: JSONValue] = [
       "key": .string(key),
       "media": media.json,
       "tags": .array(tags.map { .string($0) }),
       "fields": .object(fields),
-    ])
+    ]
+    if let group { members["group"] = group.json }
+    return .object(members)
   }
 
   /// Canonical bytes of the record.
@@ -53,6 +59,9 @@ package struct SampleRecord: Sendable, Equatable {
     self.key = key
     self.tags = tags
     self.fields = fields
+    group = try object["group"].map { (value) throws(RecordProblem) in
+      try SampleGroup(json: value)
+    }
   }
 }
 

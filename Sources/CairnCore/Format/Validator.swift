@@ -66,6 +66,11 @@ package enum Validator {
           let found = schema.violations(of: file)
           if !found.isEmpty { return .breaksSchema(found) }
         }
+      case .group(let id):
+        let record = try GroupRecord(json: value)
+        if record.id != id {
+          return .invalid("\"id\" is '\(record.id)' but the file name says '\(id)'")
+        }
       case .view:
         guard value.object != nil else { return .invalid("a view is a JSON object") }
       case .embedding, .run: break

@@ -9,9 +9,19 @@ package struct ImportResult: Sendable {
 }
 
 /// One media file found during an import.
-private struct ScannedMedia: Sendable {
+struct ScannedMedia: Sendable {
   var absolutePath: String
   var relativePath: String
+}
+
+/// A record file an import will write.
+struct PlannedWrite: Sendable {
+  /// The sample key or group id.
+  var name: String
+  /// The repository-relative path.
+  var path: String
+  var bytes: [UInt8]
+  var isNew: Bool
 }
 
 extension CairnRepository {
@@ -49,34 +59,10 @@ extension CairnRepository {
       )
     }
 
-    let probed = parallelMap(count: found.count, state: ()) {
-      _, index -> Result<MediaRecord, CairnError.Violation> in
-      let item = found[index]
-      do {
-        let bytes = try FileIO.read(item.absolutePath)
-        let ext = item.relativePath.split(separator: ".").last.map { $0.lowercased() } ?? ""
-        let info = try bytes.withUnsafeBytes { (raw) throws(MediaProbeError) in
-          try MediaProbe.probe(raw, extension: ext)
-        }
-        let digest = hexString(SHA256.hash(data: bytes))
-        let uri = Self.mediaURI(absolute: item.absolutePath, root: realRoot)
-        return .success(
-          MediaRecord(
-            uri: uri, sha256: digest, size: Int64(bytes.count), kind: info.kind.rawValue,
-            format: info.format,
-            width: info.width.map(Int64.init), height: info.height.map(Int64.init),
-            points: info.points.map(Int64.init)))
-      } catch let error as MediaProbeError {
-        return .failure(CairnError.Violation(item.absolutePath, error.reason))
-      } catch let error as GitError {
-        return .failure(CairnError.Violation(item.absolutePath, error.message))
-      } catch {
-        return .failure(CairnError.Violation(item.absolutePath, "\(error)"))
-      }
-    }
+    let probed = Self.probeMedia(found, root: realRoot)
 
     var violations: [CairnError.Violation] = []
-    var planned: [(key: String, path: String, bytes: [UInt8], isNew: Bool)] = []
+    var planned: [PlannedWrite] = []
     var unchanged = 0
     for (item, result) in zip(found, probed) {
       let media: MediaRecord
@@ -92,28 +78,10 @@ extension CairnRepository {
           CairnError.Violation(item.absolutePath, "cannot be a sample key: \(problem)"))
         continue
       }
-      let path = FormatV1.samplePath(key)
-      var record = SampleRecord(key: key, media: media)
-      var existingBytes: [UInt8]?
-      if let bytes = try? FileIO.read(root + "/" + path) {
-        existingBytes = bytes
-        do {
-          var existing = try SampleRecord(json: try JSONParser.parse(bytes))
-          existing.media = media
-          record = existing
-        } catch {
-          violations.append(
-            CairnError.Violation(
-              path, "the existing sample file is not a valid sample record; fix or delete it first")
-          )
-          continue
-        }
-      }
-      let encoded = record.encoded
-      if encoded == existingBytes {
-        unchanged += 1
-      } else {
-        planned.append((key, path, encoded, existingBytes == nil))
+      switch planSample(key: key, media: media, group: nil, root: root) {
+      case .failure(let violation): violations.append(violation)
+      case .success(nil): unchanged += 1
+      case .success(let write?): planned.append(write)
       }
     }
     if !violations.isEmpty {
@@ -122,24 +90,17 @@ extension CairnRepository {
         "import refused: \(violations.count) file(s) cannot be imported; nothing was written",
         violations: violations)
     }
-    try CairnError.wrap {
-      for item in planned {
-        let full = root + "/" + item.path
-        if let slash = full.lastIndex(of: "/") {
-          try FileIO.makeDirectories(String(full[..<slash]))
-        }
-        try FileIO.writeAtomically(item.bytes, to: full)
-      }
-    }
+    try Self.write(planned, root: root)
     try excludeMediaFromGit(base: base, root: realRoot)
     return ImportResult(
-      added: planned.filter(\.isNew).map(\.key), updated: planned.filter { !$0.isNew }.map(\.key),
+      added: planned.filter(\.isNew).map(\.name),
+      updated: planned.filter { !$0.isNew }.map(\.name),
       unchanged: unchanged)
   }
 
   /// Keeps media folders inside the working tree out of `git status` (they are referenced, not
   /// versioned) by listing them in `.git/info/exclude`.
-  private func excludeMediaFromGit(base: String, root: String) throws(CairnError) {
+  func excludeMediaFromGit(base: String, root: String) throws(CairnError) {
     guard base.hasPrefix(root + "/") else { return }
     let relative = String(base.dropFirst(root.count + 1))
     guard let top = relative.split(separator: "/").first.map(String.init),
@@ -157,7 +118,7 @@ extension CairnRepository {
     }
   }
 
-  private static func scanMedia(
+  static func scanMedia(
     base: String, relative: String, skip: String, into found: inout [ScannedMedia]
   ) {
     let directory = relative.isEmpty ? base : base + "/" + relative
@@ -174,6 +135,89 @@ extension CairnRepository {
         if name.contains("."), MediaProbe.supportedExtensions.contains(ext) {
           found.append(ScannedMedia(absolutePath: path, relativePath: child))
         }
+      }
+    }
+  }
+
+  /// Reads, checks and hashes every found file, on all cores.
+  static func probeMedia(_ found: [ScannedMedia], root realRoot: String) -> [Result<
+    MediaRecord, CairnError.Violation
+  >] {
+    parallelMap(count: found.count, state: ()) {
+      _, index -> Result<MediaRecord, CairnError.Violation> in
+      let item = found[index]
+      do {
+        let bytes = try FileIO.read(item.absolutePath)
+        let ext = item.relativePath.split(separator: ".").last.map { $0.lowercased() } ?? ""
+        let info = try bytes.withUnsafeBytes { (raw) throws(MediaProbeError) in
+          try MediaProbe.probe(raw, extension: ext)
+        }
+        let digest = hexString(SHA256.hash(data: bytes))
+        let uri = mediaURI(absolute: item.absolutePath, root: realRoot)
+        return .success(
+          MediaRecord(
+            uri: uri, sha256: digest, size: Int64(bytes.count), kind: info.kind.rawValue,
+            format: info.format,
+            width: info.width.map(Int64.init), height: info.height.map(Int64.init),
+            points: info.points.map(Int64.init)))
+      } catch let error as MediaProbeError {
+        return .failure(CairnError.Violation(item.absolutePath, error.reason))
+      } catch let error as GitError {
+        return .failure(CairnError.Violation(item.absolutePath, error.message))
+      } catch {
+        return .failure(CairnError.Violation(item.absolutePath, "\(error)"))
+      }
+    }
+
+  }
+
+  /// The sample file to write for `key`: a new record, or the existing one with the new media
+  /// (and `group`, when given) and its tags and fields kept; nil when the file already holds
+  /// exactly that.
+  func planSample(key: String, media: MediaRecord, group: SampleGroup?, root: String)
+    -> Result<PlannedWrite?, CairnError.Violation>
+  {
+    let path = FormatV1.samplePath(key)
+    var record = SampleRecord(key: key, media: media, group: group)
+    var existingBytes: [UInt8]?
+    if let bytes = try? FileIO.read(root + "/" + path) {
+      existingBytes = bytes
+      do {
+        var existing = try SampleRecord(json: try JSONParser.parse(bytes))
+        existing.media = media
+        if let group {
+          if let current = existing.group, current != group {
+            return .failure(
+              CairnError.Violation(
+                path,
+                "sample '\(key)' already belongs to group '\(current.id)' as slice "
+                  + "'\(current.slice)'; the import would make it slice '\(group.slice)' of "
+                  + "group '\(group.id)'"))
+          }
+          existing.group = group
+        }
+        record = existing
+      } catch {
+        return .failure(
+          CairnError.Violation(
+            path, "the existing sample file is not a valid sample record; fix or delete it first"))
+      }
+    }
+    let encoded = record.encoded
+    if encoded == existingBytes { return .success(nil) }
+    return .success(
+      PlannedWrite(name: key, path: path, bytes: encoded, isNew: existingBytes == nil))
+  }
+
+  /// Writes planned files atomically, creating their folders.
+  static func write(_ planned: [PlannedWrite], root: String) throws(CairnError) {
+    try CairnError.wrap {
+      for item in planned {
+        let full = root + "/" + item.path
+        if let slash = full.lastIndex(of: "/") {
+          try FileIO.makeDirectories(String(full[..<slash]))
+        }
+        try FileIO.writeAtomically(item.bytes, to: full)
       }
     }
   }

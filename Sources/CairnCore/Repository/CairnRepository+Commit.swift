@@ -96,7 +96,8 @@ extension CairnRepository {
     }
     violations += Self.crossFileViolations(
       snapshot: snapshot, changed: changed,
-      kinds: { index in preparedAt[index] < 0 ? nil : prepared[preparedAt[index]].kind })
+      kinds: { index in preparedAt[index] < 0 ? nil : prepared[preparedAt[index]].kind },
+      records: RecordReader(root: root, git: git))
     clock.mark("changes and cross-file rules")
     if !violations.isEmpty {
       violations.sort { $0.location.utf8.lexicographicallyPrecedes($1.location.utf8) }
@@ -323,11 +324,11 @@ extension CairnRepository {
       samples: schema.sampleFields != headSchema.sampleFields)
   }
 
-  /// Rules that involve more than one file: labels need their sample, and the manifest and
-  /// schema stay.
+  /// Rules that involve more than one file: labels need their sample, the manifest and schema
+  /// stay, and groups and their samples agree (``groupViolations(snapshot:changed:kinds:records:)``).
   private static func crossFileViolations(
     snapshot: WorkingSnapshot, changed: [(index: Int, kind: ChangeKind)],
-    kinds: (Int) -> FormatV1.PathKind?
+    kinds: (Int) -> FormatV1.PathKind?, records: RecordReader
   ) -> [CairnError.Violation] {
     var violations: [CairnError.Violation] = []
     let entries = snapshot.entries
@@ -376,6 +377,8 @@ extension CairnRepository {
         }
       }
     }
+    violations += groupViolations(
+      snapshot: snapshot, changed: changed, kinds: kinds, records: records)
     return violations
   }
 }

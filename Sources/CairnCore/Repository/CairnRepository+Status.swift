@@ -24,7 +24,7 @@ package struct StatusReport: Sendable {
     self.filesRead = filesRead
   }
 
-  /// Changes grouped by what the file holds ("samples", "labels/<field>", "other").
+  /// Changes grouped by what the file holds ("groups", "samples", "labels/<field>", "other").
   package var groups: [(String, [FileChange])] {
     var grouped: [String: [FileChange]] = [:]
     for change in changes { grouped[Self.group(of: change.path), default: []].append(change) }
@@ -35,6 +35,7 @@ package struct StatusReport: Sendable {
     switch FormatV1.classify(path) {
     case .success(.sample): "samples"
     case .success(.label(let field, _)): "labels/\(field)"
+    case .success(.group): "groups"
     default: "other"
     }
   }
