@@ -114,6 +114,13 @@ package enum FileIO {
     }
   }
 
+  /// Creates a symbolic link at `path` pointing to `target`.
+  package static func symlink(_ target: String, at path: String) throws(GitError) {
+    guard Glibc.symlink(target, path) == 0 else {
+      throw GitError(.io, "cannot link \(path) to \(target): \(errnoText())", function: "symlink")
+    }
+  }
+
   /// Lists a directory's entries (without `.` and `..`); nil when it is not a directory.
   package static func list(_ path: String) -> [String]? {
     guard let dir = opendir(path) else { return nil }

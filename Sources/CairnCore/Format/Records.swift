@@ -68,21 +68,25 @@ package struct SampleRecord: Sendable, Equatable {
 /// Where a sample's media is and what it is.
 package struct MediaRecord: Sendable, Equatable {
   static let knownKeys: Set<String> = [
-    "uri", "sha256", "size", "kind", "format", "width", "height", "points",
+    "uri", "sha256", "size", "kind", "format", "width", "height", "points", "missing",
   ]
   /// A path relative to the repository root (`media/0001.png`), or an absolute `file://` URI.
   package var uri: String
-  package var sha256: String
-  package var size: Int64
+  /// SHA-256 of the file; nil only for media recorded as missing.
+  package var sha256: String?
+  /// The file's size in bytes; nil only for media recorded as missing.
+  package var size: Int64?
   package var kind: String
   package var format: String
   package var width: Int64?
   package var height: Int64?
   package var points: Int64?
+  /// The media was not on disk when the sample was recorded (labels-only imports).
+  package var missing: Bool
 
   package init(
-    uri: String, sha256: String, size: Int64, kind: String, format: String, width: Int64? = nil,
-    height: Int64? = nil, points: Int64? = nil
+    uri: String, sha256: String?, size: Int64?, kind: String, format: String,
+    width: Int64? = nil, height: Int64? = nil, points: Int64? = nil, missing: Bool = false
   ) {
     self.uri = uri
     self.sha256 = sha256
@@ -92,16 +96,19 @@ package struct MediaRecord: Sendable, Equatable {
     self.width = width
     self.height = height
     self.points = points
+    self.missing = missing
   }
 
   package var json: JSONValue {
     var members: [String: JSONValue] = [
-      "uri": .string(uri), "sha256": .string(sha256), "size": .int(size), "kind": .string(kind),
-      "format": .string(format),
+      "uri": .string(uri), "kind": .string(kind), "format": .string(format),
     ]
+    if let sha256 { members["sha256"] = .string(sha256) }
+    if let size { members["size"] = .int(size) }
     if let width { members["width"] = .int(width) }
     if let height { members["height"] = .int(height) }
     if let points { members["points"] = .int(points) }
+    if missing { members["missing"] = .bool(true) }
     return .object(members)
   }
 
@@ -114,11 +121,24 @@ package struct MediaRecord: Sendable, Equatable {
       throw RecordProblem("\"media.uri\" must be a non-empty string")
     }
     if let reason = Self.uriProblem(uri) { throw RecordProblem("media uri '\(uri)' \(reason)") }
-    guard let sha = object["sha256"]?.string, sha.utf8.count == 64,
-      sha.utf8.allSatisfy({ (0x30...0x39).contains($0) || (0x61...0x66).contains($0) })
-    else { throw RecordProblem("\"media.sha256\" must be 64 lowercase hexadecimal digits") }
-    guard let size = object["size"]?.int, size >= 0 else {
-      throw RecordProblem("\"media.size\" must be a non-negative integer")
+    var missing = false
+    if let value = object["missing"] {
+      guard value == .bool(true) else {
+        throw RecordProblem("\"media.missing\" is true when present")
+      }
+      missing = true
+    }
+    let sha = object["sha256"]?.string
+    if object["sha256"] != nil || !missing {
+      guard let sha, sha.utf8.count == 64,
+        sha.utf8.allSatisfy({ (0x30...0x39).contains($0) || (0x61...0x66).contains($0) })
+      else { throw RecordProblem("\"media.sha256\" must be 64 lowercase hexadecimal digits") }
+    }
+    let size = object["size"]?.int
+    if object["size"] != nil || !missing {
+      guard let size, size >= 0 else {
+        throw RecordProblem("\"media.size\" must be a non-negative integer")
+      }
     }
     guard let kind = object["kind"]?.string, ["image", "point_cloud"].contains(kind) else {
       throw RecordProblem("\"media.kind\" must be \"image\" or \"point_cloud\"")
@@ -133,7 +153,7 @@ package struct MediaRecord: Sendable, Equatable {
     }
     self.init(
       uri: uri, sha256: sha, size: size, kind: kind, format: format, width: object["width"]?.int,
-      height: object["height"]?.int, points: object["points"]?.int)
+      height: object["height"]?.int, points: object["points"]?.int, missing: missing)
   }
 
   /// Why a media URI is not allowed, or nil: relative paths may not climb out of the

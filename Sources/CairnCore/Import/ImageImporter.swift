@@ -127,7 +127,13 @@ extension CairnRepository {
       let path = directory + "/" + name
       if path == skip { continue }
       let child = relative.isEmpty ? name : relative + "/" + name
-      guard let info = FileStat.of(path) else { continue }
+      guard var info = FileStat.of(path) else { continue }
+      // A link to a file counts as that file (exports link their images).
+      if !info.isDirectory && !info.isRegularFile, let target = FileIO.realPath(path),
+        let targetInfo = FileStat.of(target), targetInfo.isRegularFile
+      {
+        info = targetInfo
+      }
       if info.isDirectory {
         scanMedia(base: base, relative: child, skip: skip, into: &found)
       } else if info.isRegularFile {

@@ -5,7 +5,7 @@ package enum LabelRules {
     "classification", "detection", "polyline", "keypoints", "cuboid", "segmentation",
   ]
   static let common: Set<String> = [
-    "id", "type", "label", "confidence", "attributes", "tags", "provenance",
+    "id", "type", "label", "confidence", "attributes", "tags", "provenance", "source_id",
   ]
   static let payload: [String: Set<String>] = [
     "classification": [],
@@ -49,6 +49,9 @@ package enum LabelRules {
       }
     }
     if let value = members["tags"], let reason = tagsProblem(value) { return reason }
+    if let value = members["source_id"], value.string?.isEmpty ?? true {
+      return "\"source_id\" must be a non-empty string"
+    }
     if let value = members["provenance"] {
       guard let object = value.object, object.count == 2, object["field"]?.string != nil,
         object["label"]?.string != nil
