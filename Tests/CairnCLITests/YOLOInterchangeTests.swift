@@ -9,9 +9,10 @@ import Testing
     var result: [String: [String]] = [:]
     let base = URL(fileURLWithPath: folder)
     guard let walker = FileManager.default.enumerator(atPath: folder) else { return [:] }
-    for case let path as String in walker where path.hasSuffix(".txt") && path.contains("labels/") {
+    for case let path as String in walker where path.hasSuffix(".txt") {
+      guard let range = path.range(of: "labels/") else { continue }
       let text = try String(contentsOf: base.appendingPathComponent(path), encoding: .utf8)
-      let key = String(path[path.range(of: "labels/")!.upperBound...])
+      let key = String(path[range.upperBound...])
       result[key] = text.split(separator: "\n").map(String.init)
     }
     return result

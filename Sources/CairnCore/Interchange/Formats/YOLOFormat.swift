@@ -299,8 +299,9 @@ func parent(of path: String) -> String {
   return slash == path.startIndex ? "/" : String(path[..<slash])
 }
 
-/// `path` relative to `base`, or nil when it is not inside it. Folders are resolved, the file
-/// itself is not (a link inside `base` stays inside it).
+/// `path` relative to `base`, or nil when it is not inside it.
+///
+/// Folders are resolved, the file itself is not (a link inside `base` stays inside it).
 func relative(_ path: String, to base: String) -> String? {
   let resolvedBase = FileIO.realPath(base) ?? base
   let folder = parent(of: path)
