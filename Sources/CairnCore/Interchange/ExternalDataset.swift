@@ -12,6 +12,8 @@ package struct ExternalDataset: Sendable {
   /// The type of field the labels belong in.
   package var fieldType: FieldType
   package var samples: [ExternalSample]
+  /// Attributes the format's labels carry, declared with the field when the import creates it.
+  package var attributes: [String: AttributeDefinition] = [:]
 
   package init(
     mediaDirectory: String, classes: [String], fieldType: FieldType, samples: [ExternalSample]

@@ -17,13 +17,15 @@ extension CairnRepository {
   /// - Parameters:
   ///   - dataset: What the format's reader found.
   ///   - options: Field, key prefix, class handling and missing media.
+  ///   - dryRun: Check everything and count, but write nothing (for imports made of several
+  ///     steps, which check every step before the first writes).
   /// - Returns: Counts of what was written.
   /// - Throws: `CairnError` `.invalidInput` listing every bad file name, missing or broken
   ///   image and label; `.validationFailed` listing classes off the schema or rules broken;
   ///   `.notFound` when the media directory is missing.
-  package func importLabels(_ dataset: ExternalDataset, options: LabelImportOptions)
-    throws(CairnError) -> LabelImportResult
-  {
+  package func importLabels(
+    _ dataset: ExternalDataset, options: LabelImportOptions, dryRun: Bool = false
+  ) throws(CairnError) -> LabelImportResult {
     let root = try requireRoot(for: "import")
     let field = options.field
     if let problem = FormatV1.fieldProblem(field) {
@@ -73,7 +75,8 @@ extension CairnRepository {
         }
       }
     } else {
-      schema.fields[field] = FieldDefinition(type: dataset.fieldType, classes: used)
+      schema.fields[field] = FieldDefinition(
+        type: dataset.fieldType, classes: used, attributes: dataset.attributes)
       result.classesAdded = used
       result.fieldCreated = true
     }
@@ -213,6 +216,10 @@ extension CairnRepository {
         .invalidInput,
         "import refused: \(violations.count) problem(s); nothing was written",
         violations: violations)
+    }
+    if dryRun {
+      result.labelFilesWritten = labelWrites.count
+      return result
     }
     if schema != originalSchema {
       planned.append(
