@@ -27,7 +27,7 @@ package struct KITTILabel: Sendable, Equatable {
       return .failure(RecordProblem("expected 15 fields (16 with a score), found \(fields.count)"))
     }
     let numbers = fields.dropFirst().map { Double($0) }
-    guard numbers.allSatisfy({ $0 != nil && $0!.isFinite }) else {
+    guard numbers.allSatisfy({ $0?.isFinite ?? false }) else {
       return .failure(RecordProblem("fields 2 to \(fields.count) must be numbers"))
     }
     let values = numbers.compactMap { $0 }
