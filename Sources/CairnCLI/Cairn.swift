@@ -18,7 +18,7 @@ public struct Cairn: AsyncParsableCommand {
     version: "0.1.0",
     subcommands: [
       Init.self, Import.self, Status.self, Commit.self, Log.self, Show.self, Branch.self,
-      Switch.self, Checkout.self, Demo.self,
+      Switch.self, Checkout.self, View.self, Tags.self, Demo.self,
     ]
   )
 

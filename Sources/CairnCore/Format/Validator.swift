@@ -57,8 +57,11 @@ package enum Validator {
         if file.sample != key {
           return .invalid("\"sample\" is '\(file.sample)' but the file name says '\(key)'")
         }
-      case .view:
-        guard value.object != nil else { return .invalid("a view is a JSON object") }
+      case .view(let name):
+        if let problem = ViewDefinition.nameProblem(name) {
+          return .invalid("invalid view name '\(name)': \(problem)")
+        }
+        _ = try ViewDefinition(json: value)
       case .embedding, .run: break
       }
     } catch let problem {
