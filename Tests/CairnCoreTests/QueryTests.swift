@@ -241,3 +241,39 @@ import Testing
     #expect(ViewStage.takeRank(seed: 7, key: "s03.jpg") == 4_047_084_586_118_287_614)
   }
 }
+
+@Suite struct JSONProjectionTests {
+  static let file = Array(
+    """
+    {"field":"gt","labels":[{"bbox":[0.1,2e-3,0.3,0.4],"confidence":0.9,"id":"a\\"b","label":"car"},\
+    {"attributes":{"x":[1,{"y":null}]},"id":"c","label":"person","tags":["t"]}],"sample":"s"}
+    """.utf8)
+
+  @Test func keepsOnlyTheNamedMembers() throws {
+    let projection = JSONProjection.members([
+      "labels": .elements(.members(["label": .all, "attributes": .all]))
+    ])
+    let value = try JSONParser.parse(Self.file, keeping: projection)
+    #expect(
+      value
+        == .object([
+          "labels": .array([
+            .object(["label": .string("car")]),
+            .object([
+              "label": .string("person"),
+              "attributes": .object(["x": .array([.int(1), .object(["y": .null])])]),
+            ]),
+          ])
+        ]))
+    #expect(try JSONParser.parse(Self.file, keeping: .all) == (try JSONParser.parse(Self.file)))
+    #expect(try JSONParser.parse(Self.file, keeping: .skip) == .null)
+  }
+
+  @Test func brokenStructureIsStillAnError() {
+    for broken in ["{\"a\":[1,2}", "{\"a\":\"x}", "{\"a\" 1}", "[1 2]", "{\"labels\":[{]}"] {
+      #expect(throws: JSONParseError.self, "\(broken)") {
+        try JSONParser.parse(Array(broken.utf8), keeping: .members(["labels": .elements(.skip)]))
+      }
+    }
+  }
+}

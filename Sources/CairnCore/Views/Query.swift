@@ -113,6 +113,16 @@ package enum QueryExpression: Sendable, Equatable, CustomStringConvertible {
     }
   }
 
+  /// Every path the expression reads (including those of `exists`, `missing`, `count`).
+  package var paths: [QueryPath] {
+    switch self {
+    case .and(let terms), .or(let terms): terms.flatMap(\.paths)
+    case .not(let term): term.paths
+    case .compare(let left, _, let right), .within(let left, let right): left.paths + right.paths
+    case .exists(let path), .missing(let path): [path]
+    }
+  }
+
   /// Whether the expression reads the sample record (anything but `labels.<field>`).
   package var readsRecord: Bool {
     switch self {
@@ -126,6 +136,13 @@ package enum QueryExpression: Sendable, Equatable, CustomStringConvertible {
 }
 
 extension QueryOperand {
+  var paths: [QueryPath] {
+    switch self {
+    case .path(let path), .count(let path): [path]
+    case .literal, .list: []
+    }
+  }
+
   var labelFields: Set<String> {
     if case .count(let path) = self, let field = path.labelField { return [field] }
     return []
@@ -277,5 +294,16 @@ package enum QueryValues {
       if let x = a?.number, let y = b?.number { return x < y ? -1 : (x == y ? 0 : 1) }
       return 0
     }
+  }
+}
+
+extension JSONProjection {
+  /// The members of an object that `paths` start with, each kept whole.
+  static func members(reading paths: [QueryPath]) -> JSONProjection {
+    var names: [String: JSONProjection] = [:]
+    for path in paths {
+      if let first = path.segments.first { names[first] = .all }
+    }
+    return .members(names)
   }
 }

@@ -54,32 +54,69 @@ struct SampleTable: Sendable {
   }
 
   /// Builds the table from `(suffix, reference)` pairs of sample records and of label files.
+  ///
+  /// Label files are matched to their samples by suffix: in one pass when both lists are in
+  /// suffix order (as tree walks and the working-tree listing give them), else by a dictionary.
   init(
     samples: [(suffix: String, reference: ContentReference)],
     labels: [String: [(suffix: String, reference: ContentReference)]]
   ) {
-    var entries: [(key: String, suffix: String, reference: ContentReference)] = []
-    entries.reserveCapacity(samples.count)
-    for sample in samples {
+    var found: [Int] = []
+    var foundKeys: [String] = []
+    found.reserveCapacity(samples.count)
+    foundKeys.reserveCapacity(samples.count)
+    for (index, sample) in samples.enumerated() {
       guard let slash = sample.suffix.utf8.lastIndex(of: UInt8(ascii: "/")),
         let key = Self.key(fromFileName: sample.suffix[sample.suffix.index(after: slash)...])
       else { continue }
-      entries.append((key, sample.suffix, sample.reference))
+      found.append(index)
+      foundKeys.append(key)
     }
-    entries.sort { $0.key.utf8.lexicographicallyPrecedes($1.key.utf8) }
-    keys = entries.map(\.key)
-    suffixes = entries.map(\.suffix)
-    records = entries.map(\.reference)
-    var position: [String: Int] = [:]
-    position.reserveCapacity(entries.count)
-    for (index, entry) in entries.enumerated() { position[entry.suffix] = index }
+    let order = found.indices.sorted { ByteOrder.precedes(foundKeys[$0], foundKeys[$1]) }
+    keys = order.map { foundKeys[$0] }
+    suffixes = order.map { samples[found[$0]].suffix }
+    records = order.map { samples[found[$0]].reference }
+    // Position in the table of each entry of `samples` (-1: not a sample file).
+    var position = [Int](repeating: -1, count: samples.count)
+    for (sorted, slot) in order.enumerated() { position[found[slot]] = sorted }
+    let samplesInOrder = Self.isSorted(samples.lazy.map(\.suffix))
+    var bySuffix: [String: Int]?
     for (field, files) in labels {
-      var column = [ContentReference?](repeating: nil, count: entries.count)
-      for file in files {
-        if let index = position[file.suffix] { column[index] = file.reference }
+      var column = [ContentReference?](repeating: nil, count: keys.count)
+      if samplesInOrder && Self.isSorted(files.lazy.map(\.suffix)) {
+        var next = 0
+        for file in files {
+          while next < samples.count && ByteOrder.precedes(samples[next].suffix, file.suffix) {
+            next += 1
+          }
+          if next < samples.count, position[next] >= 0,
+            ByteOrder.compare(samples[next].suffix, file.suffix) == 0
+          {
+            column[position[next]] = file.reference
+          }
+        }
+      } else {
+        if bySuffix == nil {
+          var index: [String: Int] = [:]
+          index.reserveCapacity(keys.count)
+          for (sorted, suffix) in suffixes.enumerated() { index[suffix] = sorted }
+          bySuffix = index
+        }
+        for file in files {
+          if let sorted = bySuffix?[file.suffix] { column[sorted] = file.reference }
+        }
       }
       self.labels[field] = column
     }
+  }
+
+  private static func isSorted(_ values: some Collection<String>) -> Bool {
+    var previous: String?
+    for value in values {
+      if let previous, !ByteOrder.precedes(previous, value) { return false }
+      previous = value
+    }
+    return true
   }
 
   init() {}
@@ -130,12 +167,13 @@ struct SampleTable: Sendable {
   /// `<s1>/<s2>/<name>.json` of every JSON file two levels below `root/folder`.
   private static func listShards(root: String, folder: String) -> [String] {
     var found: [String] = []
-    for first in FileIO.list(root + "/" + folder) ?? [] where first.utf8.count == 2 {
-      for second in FileIO.list(root + "/" + folder + "/" + first) ?? []
-      where second.utf8.count == 2 {
+    func sortedList(_ path: String) -> [String] {
+      (FileIO.list(path) ?? []).sorted(by: ByteOrder.precedes)
+    }
+    for first in sortedList(root + "/" + folder) where first.utf8.count == 2 {
+      for second in sortedList(root + "/" + folder + "/" + first) where second.utf8.count == 2 {
         let prefix = first + "/" + second + "/"
-        for name in FileIO.list(root + "/" + folder + "/" + prefix) ?? []
-        where name.hasSuffix(".json") {
+        for name in sortedList(root + "/" + folder + "/" + prefix) where name.hasSuffix(".json") {
           found.append(prefix + name)
         }
       }
@@ -172,20 +210,24 @@ final class ContentReader {
     }
   }
 
-  /// A label file's labels; a file that is not a label file is a violation naming `path`.
-  func labels(_ reference: ContentReference, path: String) throws(CairnError.Violation)
-    -> [JSONValue]
-  {
-    let value = try json(reference, path: path)
+  /// A label file's labels, each with the members `projection` keeps (nil: all of them); a
+  /// file that is not a label file is a violation naming `path`.
+  func labels(
+    _ reference: ContentReference, path: String, keeping projection: JSONProjection? = nil
+  ) throws(CairnError.Violation) -> [JSONValue] {
+    let value = try json(
+      reference, path: path,
+      keeping: projection.map { .members(["labels": .elements($0)]) })
     guard let labels = value["labels"]?.array else {
       throw CairnError.Violation(path, "\"labels\" must be an array of labels")
     }
     return labels
   }
 
-  /// A file parsed as JSON; failures are violations naming `path`.
-  func json(_ reference: ContentReference, path: String) throws(CairnError.Violation)
-    -> JSONValue
+  /// A file parsed as JSON (only what `projection` keeps, when given); failures are violations
+  /// naming `path`.
+  func json(_ reference: ContentReference, path: String, keeping projection: JSONProjection? = nil)
+    throws(CairnError.Violation) -> JSONValue
   {
     let bytes: [UInt8]
     do {
@@ -194,6 +236,7 @@ final class ContentReader {
       throw CairnError.Violation(path, "cannot be read: \(error.message)")
     }
     do {
+      if let projection { return try JSONParser.parse(bytes, keeping: projection) }
       return try JSONParser.parse(bytes)
     } catch {
       throw CairnError.Violation(path, "broken JSON at \(error.description)")

@@ -147,6 +147,21 @@ struct ViewEvaluator {
       }
     }
     let earlierNeeded = earlier.filter { fields.contains($0.field) }
+    // Only the members the stages read are built from each file.
+    var recordPaths = sortKey?.paths ?? []
+    var labelPaths: [String: [QueryPath]] = [:]
+    for filter in earlierNeeded { labelPaths[filter.field, default: []] += filter.predicate.paths }
+    for stage in stages {
+      switch stage {
+      case .match(let predicate): recordPaths += predicate.paths
+      case .filterLabels(let field, let predicate):
+        labelPaths[field, default: []] += predicate.paths
+      default: break
+      }
+    }
+    let recordProjection = JSONProjection.members(
+      reading: recordPaths.filter { $0.labelField == nil })
+    let labelProjections = labelPaths.mapValues { JSONProjection.members(reading: $0) }
     let table = table
     let outcomes = parallelMap(count: candidates.count, state: makeReader()) {
       reader, position -> Outcome in
@@ -155,13 +170,15 @@ struct ViewEvaluator {
         var subject = QuerySubject(value: .null)
         if readsRecord {
           subject.value = try reader.json(
-            table.records[index], path: "samples/" + table.suffixes[index])
+            table.records[index], path: "samples/" + table.suffixes[index],
+            keeping: recordProjection)
         }
         for predicate in recordMatches where !predicate.matches(subject) { return .drop }
         for field in fields {
           guard let reference = table.labels[field]?[index] else { continue }
           var labels = try reader.labels(
-            reference, path: "labels/\(field)/" + table.suffixes[index])
+            reference, path: "labels/\(field)/" + table.suffixes[index],
+            keeping: labelProjections[field] ?? .members([:]))
           for filter in earlierNeeded where filter.field == field {
             labels = labels.filter { filter.predicate.matches(QuerySubject(value: $0)) }
           }
