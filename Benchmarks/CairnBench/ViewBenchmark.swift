@@ -203,8 +203,9 @@ struct ViewBenchmark {
 
   private func progress(_ text: String) { print("• " + text) }
 
-  /// The peer: the same query over the working-tree files with Python's `json` module. Mode
-  /// `match` checks the sample's weather first and reads labels only of rainy samples;
+  /// The peer: the same query over the working-tree files with Python's `json` module.
+  ///
+  /// Mode `match` checks the sample's weather first and reads labels only of rainy samples;
   /// `labels` reads every label file.
   static let peerScript = """
     import json, os, sys
