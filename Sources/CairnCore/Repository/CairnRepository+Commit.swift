@@ -188,6 +188,13 @@ extension CairnRepository {
     var result: [IndexEntry] = []
     result.reserveCapacity(snapshot.entries.count)
     for (index, entry) in snapshot.entries.enumerated() {
+      if entry.skipped, let id = entry.headID {
+        // Left out by a sparse checkout: kept in the index, flagged for git.
+        var indexEntry = IndexEntry(path: entry.path, id: id)
+        indexEntry.skipWorktree = true
+        result.append(indexEntry)
+        continue
+      }
       guard var stat = entry.stat, let id = current[index] else { continue }
       if normalized.contains(index), let fresh = FileStat.of(root + "/" + entry.path) {
         stat = fresh
