@@ -10,7 +10,9 @@ struct BenchCommand: ParsableCommand {
       Generates N synthetic samples (a sample record and a label file each) in Cairn's format \
       v1, writes the same bytes into a Cairn repository and a plain git repository, and times \
       Cairn against git add+commit, git fast-import, git diff --name-only and libgit2's \
-      tree-to-tree diff. Targets that are missed print FAIL; the exit status stays 0.
+      tree-to-tree diff. With --views, applies two views to N samples instead, against a \
+      python3 script reading the same files. Targets that are missed print FAIL; the exit \
+      status stays 0.
       """)
 
   @Option(help: "The number of samples to generate (at least 100).")
@@ -25,6 +27,11 @@ struct BenchCommand: ParsableCommand {
   @Option(help: "The generator seed.")
   var seed: UInt64 = 42
 
+  @Flag(
+    help:
+      "Measure applying views instead (Cairn against a python3 json script on the same files).")
+  var views = false
+
   func validate() throws {
     if samples < 100 { throw ValidationError("--samples must be at least 100") }
   }
@@ -38,8 +45,14 @@ struct BenchCommand: ParsableCommand {
         workspace.remove()
       }
     }
-    let dataset = SyntheticDataset(count: samples, seed: seed)
-    let report = try Benchmark(dataset: dataset, workspace: workspace).run()
+    var dataset = SyntheticDataset(count: samples, seed: seed)
+    let report: Report
+    if views {
+      dataset.annotated = true
+      report = try ViewBenchmark(dataset: dataset, workspace: workspace).run()
+    } else {
+      report = try Benchmark(dataset: dataset, workspace: workspace).run()
+    }
     report.print()
   }
 }

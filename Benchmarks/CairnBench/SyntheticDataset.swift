@@ -11,10 +11,16 @@ struct SyntheticDataset {
   /// The detection classes.
   static let classes = ["car", "pedestrian", "cyclist", "truck"]
 
+  /// The sample field values of annotated datasets.
+  static let weathers = ["sunny", "rain", "fog", "night"]
+
   /// The number of samples.
   let count: Int
   /// The generator seed.
   let seed: UInt64
+  /// Whether records carry sample fields (`weather`, `score`) and labels a `confidence`, for
+  /// the view benchmark.
+  var annotated = false
 
   /// The sample key of `index`: `img/000123.jpg`.
   func key(_ index: Int) -> String {
@@ -39,7 +45,13 @@ struct SyntheticDataset {
     let media = MediaRecord(
       uri: "media/" + key, sha256: sha, size: Int64(40_000 + random.next() % 260_000),
       kind: "image", format: "jpeg", width: 1242, height: 375)
-    return SampleRecord(key: key, media: media).encoded
+    var fields: [String: JSONValue] = [:]
+    if annotated {
+      var extra = annotationGenerator(for: index)
+      fields["weather"] = .string(Self.weathers[Int(extra.next() % 4)])
+      fields["score"] = .double(Self.rounded(Double(extra.next() % 10_000) / 10_000))
+    }
+    return SampleRecord(key: key, media: media, fields: fields).encoded
   }
 
   /// The canonical bytes of the label file of `index`; `shifted` moves the first box right by
@@ -51,6 +63,9 @@ struct SyntheticDataset {
     let boxes = 6 + Int(random.next() % 5)
     var labels: [JSONValue] = []
     labels.reserveCapacity(boxes)
+    var extra = annotationGenerator(for: index)
+    _ = extra.next()
+    _ = extra.next()
     for box in 0..<boxes {
       let id = hex(random.next()) + hex(random.next())
       let label = Self.classes[Int(random.next() % UInt64(Self.classes.count))]
@@ -60,11 +75,14 @@ struct SyntheticDataset {
       let h = Int64(100 + random.next() % 2_900)
       if shifted && box == 0 { x += 1 }
       let bbox = [x, y, w, h].map { JSONValue.double(Self.rounded(Double($0) / 10_000)) }
-      labels.append(
-        .object([
-          "id": .string(id), "type": .string("detection"), "label": .string(label),
-          "bbox": .array(bbox),
-        ]))
+      var members: [String: JSONValue] = [
+        "id": .string(id), "type": .string("detection"), "label": .string(label),
+        "bbox": .array(bbox),
+      ]
+      if annotated {
+        members["confidence"] = .double(Self.rounded(Double(extra.next() % 1_000) / 1_000))
+      }
+      labels.append(.object(members))
     }
     return LabelFile(field: Self.field, sample: key(index), labels: labels).encoded
   }
@@ -82,6 +100,11 @@ struct SyntheticDataset {
 
   private func generator(for index: Int) -> DemoRandom {
     DemoRandom(seed: seed &+ UInt64(index) &* 0xD1B5_4A32_D192_ED03)
+  }
+
+  /// A second stream for the annotations, so that they leave the other draws unchanged.
+  private func annotationGenerator(for index: Int) -> DemoRandom {
+    DemoRandom(seed: (seed ^ 0x5A5A_A5A5_0F0F_F0F0) &+ UInt64(index) &* 0x9E37_79B9_7F4A_7C15)
   }
 
   private func hex(_ value: UInt64) -> String {

@@ -25,6 +25,7 @@ extension Cairn {
             "head": report.head.json,
             "clean": .bool(report.changes.isEmpty),
             "files_read": .int(Int64(report.filesRead)),
+            "sparse": CheckoutOutput.sparseJSON(report.sparse),
             "changes": .array(
               report.changes.map {
                 .object(["path": .string($0.path), "change": .string($0.change.rawValue)])
@@ -33,6 +34,9 @@ extension Cairn {
         return
       }
       Output.line(report.head.text)
+      if let sparse = report.sparse {
+        Output.line(CheckoutOutput.sparseText(sparse).capitalisedFirst)
+      }
       if report.changes.isEmpty {
         Output.line("nothing to commit, working tree clean")
         return
@@ -54,6 +58,8 @@ extension Cairn {
 }
 
 extension String {
+  var capitalisedFirst: String { prefix(1).uppercased() + dropFirst() }
+
   func padding(_ width: Int) -> String {
     count >= width ? self : self + String(repeating: " ", count: width - count)
   }

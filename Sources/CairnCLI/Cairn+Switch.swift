@@ -33,10 +33,14 @@ extension Cairn {
 
   struct Checkout: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-      abstract: "Materialise a revision in the working tree.",
+      abstract: "Materialise a revision in the working tree, or only a view's samples.",
       discussion: """
         A branch name switches to that branch; any other revision (a commit id, HEAD~2, a tag) \
-        detaches HEAD there, as in git. Only files that differ are written or removed.
+        detaches HEAD there, as in git. Only files that differ are written or removed. With \
+        --view, the working tree becomes sparse: only the samples the view (as stored in the \
+        revision, default HEAD) selects there, and their label files, are written; commits \
+        then leave every other sample as it is. --full, or any checkout or switch without \
+        --view, makes the working tree full again.
         """)
 
     @OptionGroup var repository: RepositoryOptions
@@ -44,14 +48,27 @@ extension Cairn {
     @Flag(name: .shortAndLong, help: "Discard uncommitted changes to tracked files.")
     var force = false
 
-    @Argument(help: "The revision.")
-    var revision: String
+    @Argument(help: "The revision (default HEAD with --view or --full).")
+    var revision: String?
+
+    @Option(help: ArgumentHelp("Materialise only the samples of this view.", valueName: "name"))
+    var view: String?
+
+    @Flag(help: "Materialise every sample again (after a checkout --view).")
+    var full = false
 
     @Flag(help: "Print the result as JSON (envelope cairn.checkout/v1).")
     var json = false
 
+    func validate() throws {
+      if view != nil && full { throw ValidationError("--view and --full exclude each other") }
+      if revision == nil && view == nil && !full {
+        throw ValidationError("name a revision, or use --view <name> or --full")
+      }
+    }
+
     func run() async throws {
-      let result = try repository.open().checkout(revision, force: force)
+      let result = try repository.open().checkout(revision ?? "HEAD", force: force, view: view)
       CheckoutOutput.print(result, json: json)
     }
   }
@@ -64,7 +81,7 @@ enum CheckoutOutput {
         "cairn.checkout/v1",
         .object([
           "head": result.head.json, "files_written": .int(Int64(result.filesWritten)),
-          "files_removed": .int(Int64(result.filesRemoved)),
+          "files_removed": .int(Int64(result.filesRemoved)), "sparse": sparseJSON(result.sparse),
         ]))
       return
     }
@@ -73,5 +90,19 @@ enum CheckoutOutput {
     case .detached(let id): Output.line("HEAD is now at \(id.short) (detached)")
     }
     Output.line(" \(result.filesWritten) files written, \(result.filesRemoved) removed")
+    if let sparse = result.sparse { Output.line(" " + sparseText(sparse)) }
+  }
+
+  /// `{"view", "samples", "excluded", "commit"}`, or null for a full working tree.
+  static func sparseJSON(_ sparse: SparseCheckout?) -> JSONValue {
+    guard let sparse else { return .null }
+    return .object([
+      "view": .string(sparse.view), "samples": .int(Int64(sparse.included)),
+      "excluded": .int(Int64(sparse.excluded.count)), "commit": .string(sparse.commit.hex),
+    ])
+  }
+
+  static func sparseText(_ sparse: SparseCheckout) -> String {
+    "sparse checkout of view '\(sparse.view)': \(sparse.included) samples materialised, \(sparse.excluded.count) left out"
   }
 }

@@ -18,8 +18,8 @@ public struct Cairn: AsyncParsableCommand {
     version: "0.1.0",
     subcommands: [
       Init.self, Import.self, Status.self, Commit.self, Log.self, Show.self, Branch.self,
-      Switch.self, Checkout.self, SchemaCommand.self, Label.self, Check.self, Export.self,
-      Demo.self,
+      Switch.self, Checkout.self, SchemaCommand.self, Label.self, View.self, Tags.self,
+      Check.self, Export.self, Demo.self,
     ]
   )
 

@@ -12,6 +12,17 @@ enum Output {
     write(1, text + "\n")
   }
 
+  /// Prints many lines of data to stdout with one write.
+  static func lines(_ texts: [String]) {
+    var bytes: [UInt8] = []
+    bytes.reserveCapacity(texts.count * 24)
+    for text in texts {
+      bytes.append(contentsOf: text.utf8)
+      bytes.append(0x0A)
+    }
+    write(1, bytes)
+  }
+
   /// Prints a line to stderr.
   static func note(_ text: String) {
     write(2, text + "\n")
@@ -26,7 +37,11 @@ enum Output {
   }
 
   private static func write(_ fd: Int32, _ text: String) {
-    var bytes = Array(text.utf8)
+    write(fd, Array(text.utf8))
+  }
+
+  private static func write(_ fd: Int32, _ bytes: [UInt8]) {
+    var bytes = bytes
     var done = 0
     while done < bytes.count {
       let n = bytes.withUnsafeMutableBytes { raw in

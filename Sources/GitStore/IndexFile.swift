@@ -20,6 +20,9 @@ package struct IndexEntry: Sendable, Equatable {
   package var uid: UInt32 = 0
   package var gid: UInt32 = 0
   package var size: UInt32 = 0
+  /// git's skip-worktree bit: the file is left out of a sparse working tree, and git takes it
+  /// as unchanged without looking at the working tree (needs an index of version 3).
+  package var skipWorktree = false
 
   package init(path: String, id: ObjectID) {
     self.path = path
@@ -151,7 +154,12 @@ package struct IndexFile: Sendable {
       }
       let flags = UInt16(bytes[at + 60]) << 8 | UInt16(bytes[at + 61])
       var headerSize = 62
-      if version == 3 && flags & 0x4000 != 0 { headerSize += 2 }
+      var extended: UInt16 = 0
+      if version == 3 && flags & 0x4000 != 0 {
+        guard at + 64 <= end else { throw corrupt("truncated entry") }
+        extended = UInt16(bytes[at + 62]) << 8 | UInt16(bytes[at + 63])
+        headerSize += 2
+      }
       var nameEnd = at + headerSize
       while nameEnd < end && bytes[nameEnd] != 0 { nameEnd += 1 }
       guard nameEnd < end else { throw corrupt("unterminated path") }
@@ -167,6 +175,7 @@ package struct IndexFile: Sendable {
       entry.uid = u32(at + 28)
       entry.gid = u32(at + 32)
       entry.size = u32(at + 36)
+      entry.skipWorktree = extended & 0x4000 != 0
       let stage = (flags >> 12) & 0x3
       if stage == 0 { entries.append(entry) }
       let length = nameEnd - at
@@ -181,6 +190,9 @@ package struct IndexFile: Sendable {
 
   /// Serialises the index (entries sorted by path bytes) with its trailing checksum.
   ///
+  /// The index is written in version 2, or in version 3 when an entry has the skip-worktree
+  /// bit (git's extended flags).
+  ///
   /// - Parameter presorted: The entries are already in index order; skip sorting.
   /// - Returns: The bytes of the index file.
   package func serialize(presorted: Bool = false) -> [UInt8] {
@@ -194,7 +206,8 @@ package struct IndexFile: Sendable {
       out.append(UInt8(truncatingIfNeeded: value >> 8))
       out.append(UInt8(truncatingIfNeeded: value))
     }
-    put(2)
+    let extended = sorted.contains { $0.skipWorktree }
+    put(extended ? 3 : 2)
     put(UInt32(sorted.count))
     for entry in sorted {
       let start = out.count
@@ -210,9 +223,14 @@ package struct IndexFile: Sendable {
       put(entry.size)
       entry.id.withRawBytes { out.append(contentsOf: $0) }
       let length = entry.path.utf8.count
-      let flags = UInt16(min(length, 0xFFF))
+      let flags = UInt16(min(length, 0xFFF)) | (entry.skipWorktree ? 0x4000 : 0)
       out.append(UInt8(flags >> 8))
       out.append(UInt8(truncatingIfNeeded: flags))
+      if entry.skipWorktree {
+        // Extended flags: skip-worktree.
+        out.append(0x40)
+        out.append(0)
+      }
       out.append(contentsOf: entry.path.utf8)
       let written = out.count - start
       let padded = (written + 8) & ~7

@@ -42,6 +42,34 @@ package struct TreeWalk {
     return nil
   }
 
+  /// Lists every file under `tree` with its path relative to `tree`, in git order.
+  ///
+  /// Trees are read raw (straight from the packs when possible) and parsed without libgit2's
+  /// object cache, which makes listing the thousands of shard trees of a dataset cheap.
+  ///
+  /// - Complexity: one read per tree under `tree`.
+  package func listFiles(in tree: ObjectID) throws(GitError) -> [(path: String, id: ObjectID)] {
+    var files: [(path: String, id: ObjectID)] = []
+    try listFiles(in: tree, prefix: "", into: &files)
+    return files
+  }
+
+  private func listFiles(
+    in tree: ObjectID, prefix: String, into files: inout [(path: String, id: ObjectID)]
+  ) throws(GitError) {
+    let (type, bytes) = try repository.readObject(tree)
+    guard type == .tree else { throw GitError(.corrupt, "object \(tree.hex) is not a tree") }
+    let raw = RawTree(bytes)
+    for index in 0..<raw.count {
+      let path = prefix + raw.name(index)
+      if raw.isTree(index) {
+        try listFiles(in: raw.id(index), prefix: path + "/", into: &files)
+      } else {
+        files.append((path, raw.id(index)))
+      }
+    }
+  }
+
   /// Calls `body` for every file that differs between `old` and `new`.
   ///
   /// Subtrees whose ids are equal on both sides are skipped without being read, so the cost

@@ -82,7 +82,7 @@ import Testing
   @Test func filesStagedWithGitAreStillValidated() throws {
     let dir = try makeRepository(images: 1)
     defer { dir.remove() }
-    try dir.write("{ \"a\" :  1 }\n", to: "views/bad.json")
+    try dir.write("{ \"stages\" : [],  \"version\": 1 }\n", to: "views/bad.json")
     #expect(try git("add", "views/bad.json", in: dir.path).exitCode == 0)
     let result = try cairn("commit", "-m", "staged", in: dir.path)
     #expect(result.exitCode == 6, "\(result)")

@@ -5,7 +5,10 @@ import Testing
   @Test(arguments: [
     ["--help"], ["init", "--help"], ["import", "images", "--help"], ["status", "--help"],
     ["commit", "--help"], ["log", "--help"], ["show", "--help"], ["branch", "--help"],
-    ["switch", "--help"], ["checkout", "--help"], ["demo", "--help"],
+    ["switch", "--help"], ["checkout", "--help"], ["demo", "--help"], ["view", "--help"],
+    ["view", "save", "--help"], ["view", "list", "--help"], ["view", "show", "--help"],
+    ["view", "apply", "--help"], ["view", "rm", "--help"], ["tags", "--help"],
+    ["tags", "add", "--help"], ["tags", "remove", "--help"], ["tags", "list", "--help"],
   ])
   func everyCommandHasHelp(arguments: [String]) throws {
     let result = try CommandRunner.cairn(arguments, in: "/")

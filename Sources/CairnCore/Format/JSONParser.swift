@@ -33,6 +33,33 @@ package struct JSONParser {
     return try result.get()
   }
 
+  /// Parses one JSON document, building only the parts `projection` keeps.
+  ///
+  /// Skipped values are scanned but not built (no strings, arrays or objects are allocated for
+  /// them, numbers are not converted), which makes reading a few members of many files
+  /// several times cheaper. Their syntax is checked only as far as scanning needs (brackets,
+  /// quotes, separators), and duplicate names only among kept members: this reads files, it
+  /// does not validate them.
+  package static func parse(_ data: [UInt8], keeping projection: JSONProjection)
+    throws(JSONParseError) -> JSONValue
+  {
+    let result = data.withUnsafeBytes { raw -> Result<JSONValue, JSONParseError> in
+      var parser = JSONParser(bytes: raw)
+      do throws(JSONParseError) {
+        parser.skipWhitespace()
+        let value = try parser.parseValue(projection)
+        parser.skipWhitespace()
+        if parser.position != raw.count {
+          throw parser.error("unexpected data after the JSON value")
+        }
+        return .success(value)
+      } catch {
+        return .failure(error)
+      }
+    }
+    return try result.get()
+  }
+
   /// Parses one JSON document and tells whether `data` is exactly its canonical encoding
   /// (``CanonicalJSON``), without encoding it again in the common case.
   ///
@@ -92,12 +119,19 @@ package struct JSONParser {
     }
   }
 
-  private mutating func parseValue() throws(JSONParseError) -> JSONValue {
+  private mutating func parseValue(_ projection: JSONProjection = .all) throws(JSONParseError)
+    -> JSONValue
+  {
     guard position < bytes.count else { throw error("unexpected end of input") }
     switch bytes[position] {
-    case UInt8(ascii: "{"): return try parseObject()
-    case UInt8(ascii: "["): return try parseArray()
-    case UInt8(ascii: "\""): return .string(try parseString())
+    case UInt8(ascii: "{"): return try parseObject(projection)
+    case UInt8(ascii: "["): return try parseArray(projection)
+    case UInt8(ascii: "\""):
+      if projection == .skip {
+        try skipString()
+        return .null
+      }
+      return .string(try parseString())
     case UInt8(ascii: "t"):
       try expectLiteral("true")
       return .bool(true)
@@ -108,6 +142,21 @@ package struct JSONParser {
       try expectLiteral("null")
       return .null
     case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"):
+      if projection == .skip {
+        // Only the characters a number may hold; its syntax is not checked further.
+        position += 1
+        while position < bytes.count {
+          switch bytes[position] {
+          case UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "."), UInt8(ascii: "e"),
+            UInt8(ascii: "E"), UInt8(ascii: "+"), UInt8(ascii: "-"):
+            position += 1
+            continue
+          default: break
+          }
+          break
+        }
+        return .null
+      }
       return try parseNumber()
     default:
       throw error("unexpected character '\(Character(Unicode.Scalar(bytes[position])))'")
@@ -129,11 +178,19 @@ package struct JSONParser {
     if depth > 256 { throw error("nesting deeper than 256 levels") }
   }
 
-  private mutating func parseObject() throws(JSONParseError) -> JSONValue {
+  private mutating func parseObject(_ projection: JSONProjection = .all) throws(JSONParseError)
+    -> JSONValue
+  {
     try enter()
     defer { depth -= 1 }
     position += 1
     var members: [String: JSONValue] = [:]
+    var kept: [String: JSONProjection]?
+    switch projection {
+    case .skip: kept = [:]
+    case .members(let names): kept = names
+    default: kept = nil
+    }
     skipWhitespace()
     if position < bytes.count && bytes[position] == UInt8(ascii: "}") {
       position += 1
@@ -146,7 +203,9 @@ package struct JSONParser {
         throw error("expected a string key")
       }
       let key = try parseString()
-      if canonical, let previous, !previous.utf8.lexicographicallyPrecedes(key.utf8) {
+      if kept == nil, canonical, let previous,
+        !previous.utf8.lexicographicallyPrecedes(key.utf8)
+      {
         canonical = false
       }
       previous = key
@@ -156,6 +215,18 @@ package struct JSONParser {
       }
       position += 1
       skipWhitespace()
+      if let kept {
+        guard let sub = kept[key] else {
+          _ = try parseValue(.skip)
+          if try !consumeSeparator(closing: UInt8(ascii: "}")) { continue }
+          return projection == .skip ? .null : .object(members)
+        }
+        if members.updateValue(try parseValue(sub), forKey: key) != nil {
+          throw error("duplicate key \"\(key)\"")
+        }
+        if try !consumeSeparator(closing: UInt8(ascii: "}")) { continue }
+        return .object(members)
+      }
       let value = try parseValue()
       if members.updateValue(value, forKey: key) != nil {
         throw error("duplicate key \"\(key)\"")
@@ -174,7 +245,9 @@ package struct JSONParser {
     }
   }
 
-  private mutating func parseArray() throws(JSONParseError) -> JSONValue {
+  private mutating func parseArray(_ projection: JSONProjection = .all) throws(JSONParseError)
+    -> JSONValue
+  {
     try enter()
     defer { depth -= 1 }
     position += 1
@@ -182,11 +255,22 @@ package struct JSONParser {
     skipWhitespace()
     if position < bytes.count && bytes[position] == UInt8(ascii: "]") {
       position += 1
-      return .array(elements)
+      return projection == .skip ? .null : .array(elements)
+    }
+    let element: JSONProjection
+    switch projection {
+    case .skip: element = .skip
+    case .elements(let inner): element = inner
+    default: element = .all
     }
     while true {
       skipWhitespace()
-      elements.append(try parseValue())
+      if element == .skip {
+        _ = try parseValue(.skip)
+        if try !consumeSeparator(closing: UInt8(ascii: "]")) { continue }
+        return .null
+      }
+      elements.append(try parseValue(element))
       skipWhitespace()
       guard position < bytes.count else { throw error("unexpected end of input in an array") }
       if bytes[position] == UInt8(ascii: ",") {
@@ -280,6 +364,39 @@ package struct JSONParser {
       default:
         throw error("invalid escape '\\\(Character(Unicode.Scalar(escape)))'")
       }
+    }
+    throw error("unterminated string")
+  }
+
+  /// After a member or element: skips whitespace and a `,` (returns false) or the closing
+  /// bracket (returns true); anything else is an error.
+  private mutating func consumeSeparator(closing: UInt8) throws(JSONParseError) -> Bool {
+    skipWhitespace()
+    guard position < bytes.count else { throw error("unexpected end of input") }
+    if bytes[position] == UInt8(ascii: ",") {
+      position += 1
+      return false
+    }
+    if bytes[position] == closing {
+      position += 1
+      return true
+    }
+    throw error(
+      closing == UInt8(ascii: "}")
+        ? "expected ',' or '}' in an object" : "expected ',' or ']' in an array")
+  }
+
+  /// Moves past a string without building it.
+  private mutating func skipString() throws(JSONParseError) {
+    position += 1
+    while position < bytes.count {
+      let byte = bytes[position]
+      if byte == UInt8(ascii: "\"") {
+        position += 1
+        return
+      }
+      if byte < 0x20 { throw error("control character in a string") }
+      position += byte == UInt8(ascii: "\\") ? 2 : 1
     }
     throw error("unterminated string")
   }
@@ -436,4 +553,16 @@ package struct JSONParser {
     }
     return magnitude <= UInt64(Int64.max) ? Int64(magnitude) : nil
   }
+}
+
+/// Which parts of a JSON document ``JSONParser/parse(_:keeping:)`` builds.
+package indirect enum JSONProjection: Sendable, Equatable {
+  /// The whole value.
+  case all
+  /// Nothing: the value is checked and dropped (read as `null`).
+  case skip
+  /// Of an object, only these members, each with its own projection.
+  case members([String: JSONProjection])
+  /// Of an array, every element with this projection.
+  case elements(JSONProjection)
 }

@@ -71,8 +71,11 @@ package enum Validator {
         if record.id != id {
           return .invalid("\"id\" is '\(record.id)' but the file name says '\(id)'")
         }
-      case .view:
-        guard value.object != nil else { return .invalid("a view is a JSON object") }
+      case .view(let name):
+        if let problem = ViewDefinition.nameProblem(name) {
+          return .invalid("invalid view name '\(name)': \(problem)")
+        }
+        _ = try ViewDefinition(json: value)
       case .embedding, .run: break
       }
     } catch let problem {

@@ -5,6 +5,8 @@ package struct CheckoutResult: Sendable {
   package var head: Head
   package var filesWritten: Int
   package var filesRemoved: Int
+  /// The sparse checkout now in place; nil when the working tree is full.
+  package var sparse: SparseCheckout? = nil
 }
 
 extension CairnRepository {
@@ -12,14 +14,20 @@ extension CairnRepository {
   ///
   /// A branch name attaches HEAD to that branch; any other revision detaches it, as git does.
   /// Only files that differ between the current and the target tree are written or removed.
+  /// With `view`, the working tree becomes sparse: only the samples that view (as stored in
+  /// `revision`) selects there, and their label files, are materialised, with every file
+  /// outside `samples/` and `labels/`. Without it, the working tree is full again.
   ///
   /// - Parameters:
   ///   - revision: A branch name or any revision expression.
   ///   - force: Discard uncommitted changes to tracked files instead of refusing.
-  /// - Returns: Where HEAD now points and how many files were written or removed.
-  /// - Throws: `CairnError` `.uncommittedChanges` when the working tree differs from HEAD.
-  package func checkout(_ revision: String, force: Bool = false) throws(CairnError)
-    -> CheckoutResult
+  ///   - view: The view whose samples to materialise; nil for every sample.
+  /// - Returns: Where HEAD now points, how many files were written or removed, and the sparse
+  ///   checkout in place.
+  /// - Throws: `CairnError` `.uncommittedChanges` when the working tree differs from HEAD,
+  ///   `.notFound` when `revision` has no such view.
+  package func checkout(_ revision: String, force: Bool = false, view: String? = nil)
+    throws(CairnError) -> CheckoutResult
   {
     var branchName: String?
     if revision == "HEAD", case .branch(let name, _) = try head() {
@@ -30,7 +38,10 @@ extension CairnRepository {
       branchName = revision
     }
     let target = try resolve(revision)
-    return try moveWorkingTree(to: target, branch: branchName, force: force)
+    let sparse = try view.map { (name) throws(CairnError) in
+      try sparseCheckout(view: name, revision: revision, target: target)
+    }
+    return try moveWorkingTree(to: target, branch: branchName, force: force, sparse: sparse)
   }
 
   /// Switches to branch `name`, creating it at HEAD first when `create` is set.
@@ -51,12 +62,12 @@ extension CairnRepository {
       throw CairnError(
         .notFound, "no branch named '\(name)' (use 'cairn switch -c \(name)' to create it)")
     }
-    return try moveWorkingTree(to: target, branch: name, force: force)
+    return try moveWorkingTree(to: target, branch: name, force: force, sparse: nil)
   }
 
-  private func moveWorkingTree(to target: ObjectID, branch: String?, force: Bool) throws(CairnError)
-    -> CheckoutResult
-  {
+  private func moveWorkingTree(
+    to target: ObjectID, branch: String?, force: Bool, sparse: SparseCheckout?
+  ) throws(CairnError) -> CheckoutResult {
     let root = try requireRoot(for: "checkout")
     let lock = try WriterLock(path: lockPath)
     defer { lock.release() }
@@ -64,6 +75,8 @@ extension CairnRepository {
     // Which tracked files differ from HEAD (hashing only files whose stat data changed).
     var dirty: [FileChange] = []
     var headFiles: [String: ObjectID] = [:]
+    var currentIDs: [ObjectID?] = []
+    currentIDs.reserveCapacity(snapshot.entries.count)
     for (index, entry) in snapshot.entries.enumerated() {
       if let id = entry.headID { headFiles[entry.path] = id }
       var current = entry.knownID
@@ -71,6 +84,7 @@ extension CairnRepository {
         let bytes = try CairnError.wrap { try FileIO.read(root + "/" + entry.path) }
         current = ObjectHasher.id(of: .blob, bytes)
       }
+      currentIDs.append(current)
       if let kind = snapshot.change(at: index, currentID: current) {
         dirty.append(FileChange(path: entry.path, change: kind))
       }
@@ -84,6 +98,13 @@ extension CairnRepository {
       )
     }
     let targetTree = try CairnError.wrap { try git.readCommit(target).tree }
+    if snapshot.sparse != nil || sparse != nil {
+      return try moveSparseWorkingTree(
+        SparseMove(
+          root: root, snapshot: snapshot, currentIDs: currentIDs, dirty: dirty, target: target,
+          targetTree: targetTree, branch: branch, sparse: sparse),
+        lock: lock)
+    }
     var differences: [TreeDifference] = []
     try CairnError.wrap {
       try TreeWalk(repository: git).differences(from: snapshot.headTree, to: targetTree) {
@@ -137,14 +158,14 @@ extension CairnRepository {
     return CheckoutResult(head: head, filesWritten: written, filesRemoved: removed)
   }
 
-  private func writeFile(root: String, path: String, id: ObjectID) throws {
+  func writeFile(root: String, path: String, id: ObjectID) throws {
     let bytes = try git.readBlob(id)
     let full = root + "/" + path
     if let slash = full.lastIndex(of: "/") { try FileIO.makeDirectories(String(full[..<slash])) }
     try FileIO.writeAtomically(bytes, to: full)
   }
 
-  private static func pruneDirectories(root: String, path: String) {
+  static func pruneDirectories(root: String, path: String) {
     var parts = path.split(separator: "/").dropLast()
     while !parts.isEmpty {
       FileIO.removeDirectoryIfEmpty(root + "/" + parts.joined(separator: "/"))

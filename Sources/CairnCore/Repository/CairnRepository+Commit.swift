@@ -82,6 +82,14 @@ extension CairnRepository {
     var current = entries.map(\.knownID)
     var preparedAt = [Int](repeating: -1, count: entries.count)
     var violations: [CairnError.Violation] = []
+    if snapshot.sparse != nil && schemaCheck.changes {
+      violations.append(
+        CairnError.Violation(
+          "schema.json",
+          "a schema change is committed from a full working tree (the labels of samples a "
+            + "sparse checkout left out must be checked against it); run 'cairn checkout "
+            + "--full' first"))
+    }
     for (slot, index) in candidates.enumerated() {
       let item = prepared[slot]
       violations += item.violations
@@ -198,6 +206,13 @@ extension CairnRepository {
     var result: [IndexEntry] = []
     result.reserveCapacity(snapshot.entries.count)
     for (index, entry) in snapshot.entries.enumerated() {
+      if entry.skipped, let id = entry.headID {
+        // Left out by a sparse checkout: kept in the index, flagged for git.
+        var indexEntry = IndexEntry(path: entry.path, id: id)
+        indexEntry.skipWorktree = true
+        result.append(indexEntry)
+        continue
+      }
       guard var stat = entry.stat, let id = current[index] else { continue }
       if normalized.contains(index), let fresh = FileStat.of(root + "/" + entry.path) {
         stat = fresh
@@ -390,6 +405,9 @@ struct SchemaCheck {
   var fields: Set<String>? = []
   /// Whether sample fields changed, so every sample record is checked again.
   var samples = false
+
+  /// Whether the schema differs from `HEAD`'s.
+  var changes: Bool { schema != nil && (fields == nil || !(fields ?? []).isEmpty || samples) }
 
   /// Whether the file at `path` must be checked even when it did not change.
   func recheck(_ path: String) -> Bool {

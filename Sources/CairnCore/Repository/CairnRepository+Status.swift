@@ -17,11 +17,16 @@ package struct StatusReport: Sendable {
   package var changes: [FileChange]
   /// How many files had to be read because their stat data did not match the index.
   package var filesRead: Int
+  /// The sparse checkout, when only a view's samples are in the working tree.
+  package var sparse: SparseCheckout?
 
-  package init(head: Head, changes: [FileChange], filesRead: Int = 0) {
+  package init(
+    head: Head, changes: [FileChange], filesRead: Int = 0, sparse: SparseCheckout? = nil
+  ) {
     self.head = head
     self.changes = changes
     self.filesRead = filesRead
+    self.sparse = sparse
   }
 
   /// Changes grouped by what the file holds ("groups", "samples", "labels/<field>", "other").
@@ -50,6 +55,8 @@ struct SnapshotEntry {
   var headID: ObjectID?
   /// The working file's blob id, when its stat data matched the index (so it was not read).
   var knownID: ObjectID?
+  /// Left out by a sparse checkout: absent, and taken as HEAD's blob.
+  var skipped = false
 
   /// Whether the file must be read to learn its blob id.
   var needsRead: Bool { stat != nil && knownID == nil }
@@ -65,11 +72,13 @@ struct WorkingSnapshot {
   var indexTree: ObjectID?
   /// Index entries of files outside Cairn's roots (committed with plain git), kept as they are.
   var foreignEntries: [IndexEntry] = []
+  /// The sparse checkout, if any.
+  var sparse: SparseCheckout?
 
   /// The change of entry `index` given the working file's blob id, or nil when unchanged.
   func change(at index: Int, currentID: ObjectID?) -> ChangeKind? {
     let entry = entries[index]
-    if entry.stat == nil { return entry.headID == nil ? nil : .deleted }
+    if entry.stat == nil { return entry.headID == nil || entry.skipped ? nil : .deleted }
     guard let headID = entry.headID else { return .added }
     return currentID == headID ? nil : .modified
   }
@@ -99,7 +108,9 @@ extension CairnRepository {
         changes.append(FileChange(path: entries[index].path, change: kind))
       }
     }
-    return StatusReport(head: snapshot.head, changes: changes, filesRead: candidates.count)
+    return StatusReport(
+      head: snapshot.head, changes: changes, filesRead: candidates.count,
+      sparse: snapshot.sparse)
   }
 
   /// Scans the working tree and matches it against the index and HEAD.
@@ -179,8 +190,19 @@ extension CairnRepository {
       for (path, id) in headFiles { entries.append(SnapshotEntry(path: path, headID: id)) }
       entries.sort { $0.path.utf8.lexicographicallyPrecedes($1.path.utf8) }
     }
+    // In a sparse checkout, files of the samples left out are absent: they are unchanged.
+    let sparse = try SparseCheckout.load(gitDirectory: git.gitDirectory)
+    if let sparse, !sparse.excluded.isEmpty {
+      for index in entries.indices
+      where entries[index].stat == nil && entries[index].headID != nil
+        && sparse.excludes(entries[index].path)
+      {
+        entries[index].skipped = true
+        entries[index].knownID = entries[index].headID
+      }
+    }
     return WorkingSnapshot(
       entries: entries, headTree: headTree, head: head, indexTree: indexTree,
-      foreignEntries: foreign)
+      foreignEntries: foreign, sparse: sparse)
   }
 }
