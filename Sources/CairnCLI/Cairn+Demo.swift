@@ -8,8 +8,10 @@ extension Cairn {
       abstract: "Build a small synthetic dataset and walk through the loop.",
       discussion: """
         Draws PNG images of circles, squares and triangles with their ground-truth boxes (no \
-        download), creates a repository in DIR, imports and commits them, relabels a few \
-        boxes on a branch, and shows status, history and a sample, printing each step.
+        download), creates a repository in DIR, declares the label schema, imports and \
+        commits the images with their boxes, tags a training split, saves it as a view, \
+        exports that view for Ultralytics YOLO with a manifest, relabels a box on a branch, \
+        and shows status, history and a sample, printing each step.
         """)
 
     @Argument(help: "Where to create the demo repository.")
@@ -89,7 +91,44 @@ extension Cairn {
         "   [main \(first.id.short)] \(first.changes.count) files, \(first.objectsWritten) objects in one pack"
       )
 
-      step("7. Relabel on a branch", "cairn switch -c relabel")
+      step(
+        "7. Tag a training split and save it as a view",
+        "cairn tags add train --take \(max(1, images * 3 / 4)) --seed 7 && "
+          + "cairn view save training --match '\"train\" in tags'")
+      let tagged = try repo.editTags(
+        ["train"], add: true,
+        selection: SampleSelection(stages: [.take(count: max(1, images * 3 / 4), seed: 7)]),
+        labels: nil)
+      let trainTag = try CairnError.wrap {
+        try QueryParser.parse("\"train\" in tags", context: .sample)
+      }
+      try repo.saveView(
+        "training",
+        ViewDefinition(description: "the training split", stages: [.match(trainTag)]),
+        replace: true)
+      let split = try repo.commit(message: "Training split and view", now: currentTime())
+      Output.line(
+        "   \(tagged.samplesChanged) samples tagged 'train'; views/training.json saved; "
+          + "[main \(split.id.short)]")
+
+      step(
+        "8. Export the training view for Ultralytics",
+        "cairn export yolo --view training --field ground_truth --out exports/training-yolo")
+      let exportDirectory = root + "/exports/training-yolo"
+      let commit = try repo.resolve("HEAD")
+      let source = DataSource.revision(commit.hex)
+      let selected = try repo.evaluate(try repo.view(named: "training", in: source), in: source)
+      let batch = try repo.exportBatch(
+        revision: commit.hex, field: "ground_truth", keys: selected.keys, view: "training")
+      try CairnError.wrap { try FileIO.makeDirectories(exportDirectory) }
+      let files = try YOLOFormat.write(batch, to: exportDirectory)
+      try ExportManifest(format: "yolo", batch: batch, files: files).write(to: exportDirectory)
+      try repo.excludeFromGit("exports")
+      Output.line(
+        "   \(batch.samples.count) images, \(batch.samples.reduce(0) { $0 + $1.labels.count }) "
+          + "boxes; data.yaml and cairn-export.json (commit \(commit.short), view training)")
+
+      step("9. Relabel on a branch", "cairn switch -c relabel")
       _ = try repo.switchBranch("relabel", create: true)
       let edited = dataset[0]
       if var file = try repo.readLabels(field: "ground_truth", key: edited.name),
@@ -108,19 +147,19 @@ extension Cairn {
       Output.line(
         "   [relabel \(second.id.short)] \(second.changes.map(\.path).joined(separator: ", "))")
 
-      step("8. History of one sample", "cairn log --oneline -- \(edited.name)")
+      step("10. History of one sample", "cairn log --oneline -- \(edited.name)")
       for commit in try repo.log(from: nil, keys: [edited.name], limit: nil) {
         Output.line("   \(commit.id.short) \(commit.summary)")
       }
 
-      step("9. Back to main", "cairn switch main")
+      step("11. Back to main", "cairn switch main")
       let back = try repo.switchBranch("main", create: false)
       Output.line(
         "   \(back.filesWritten) file(s) restored; branches: "
           + (try repo.branches()).map { ($0.isCurrent ? "*" : "") + $0.name }.joined(separator: " ")
       )
 
-      step("10. Plain git sees ordinary commits", "git log --oneline --all")
+      step("12. Plain git sees ordinary commits", "git log --oneline --all")
       Output.line("   try: git -C \(directory) log --oneline --all && git -C \(directory) fsck")
       Output.line(
         "\nDone. Explore with: cairn -C \(directory) … (status, log, show HEAD:\(edited.name))")

@@ -106,8 +106,32 @@ struct ExportArguments: ParsableArguments {
   @Option(help: "Export only this sample (repeatable; default: every sample).")
   var key: [String] = []
 
+  @Option(help: "Export the samples of this saved view (as stored at the exported commit).")
+  var view: String?
+
   @Flag(help: "Print the manifest as JSON (envelope cairn.export/v1).")
   var json = false
+
+  /// The samples to export: every sample, `--key`, or `--view` with the view's label filters
+  /// applied to the exported field.
+  func exportBatch(_ repo: CairnRepository) throws -> ExportBatch {
+    guard let view else {
+      return try repo.exportBatch(revision: rev, field: field, keys: key.isEmpty ? nil : key)
+    }
+    if !key.isEmpty { throw ValidationError("give --key or --view, not both") }
+    let commit = try repo.resolve(rev ?? "HEAD")
+    let source = DataSource.revision(commit.hex)
+    let evaluation = try repo.evaluate(try repo.view(named: view, in: source), in: source)
+    var batch = try repo.exportBatch(
+      revision: commit.hex, field: field, keys: evaluation.keys, view: view)
+    let filtered = Dictionary(
+      try evaluation.samples().map { ($0.key, $0.labels[field] ?? []) },
+      uniquingKeysWith: { a, _ in a })
+    for index in batch.samples.indices {
+      batch.samples[index].labels = filtered[batch.samples[index].key] ?? []
+    }
+    return batch
+  }
 
   /// Reads the batch, prepares the folder, runs `write` and writes the manifest.
   func run(
@@ -115,7 +139,7 @@ struct ExportArguments: ParsableArguments {
     write: (ExportBatch, String) throws(CairnError) -> Int
   ) throws {
     let repo = try repository.open()
-    let batch = try repo.exportBatch(revision: rev, field: field, keys: key.isEmpty ? nil : key)
+    let batch = try exportBatch(repo)
     if let names = FileIO.list(out), !names.isEmpty {
       throw CairnError(.alreadyExists, "\(out) exists and is not empty; choose another folder")
     }

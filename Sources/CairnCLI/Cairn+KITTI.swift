@@ -89,11 +89,11 @@ extension Cairn.Export {
 
     func run() async throws {
       let repo = try repository.open()
-      let (field, rev, keys) = (arguments.field, arguments.rev, arguments.key)
+      let field = arguments.field
       try arguments.run(repository, format: "kitti") { (cuboids, out) throws(CairnError) in
         let boxes = try repo.exportBatch(
-          revision: rev ?? cuboids.commit.hex, field: field + KITTIFormat.boxFieldSuffix,
-          keys: keys.isEmpty ? nil : keys)
+          revision: cuboids.commit.hex, field: field + KITTIFormat.boxFieldSuffix,
+          keys: cuboids.samples.map(\.key))
         return try KITTIFormat.write(cuboids: cuboids, boxes: boxes, to: out)
       }
     }

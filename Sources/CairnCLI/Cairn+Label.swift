@@ -294,6 +294,9 @@ extension Cairn.Label {
     @Option(help: "Only this sample (repeatable; default: every sample with source labels).")
     var key: [String] = []
 
+    @Option(help: "Only the samples of this saved view (evaluated on the working tree).")
+    var view: String?
+
     @Option(help: "Only labels at least this confident.")
     var minConfidence: Double?
 
@@ -305,8 +308,15 @@ extension Cairn.Label {
 
     func run() async throws {
       let repo = try repository.open()
+      var keys: [String]? = key.isEmpty ? nil : key
+      if let view {
+        let selected = try repo.evaluate(
+          try repo.view(named: view, in: .workingTree), in: .workingTree
+        ).keys
+        keys = keys.map { chosen in selected.filter { chosen.contains($0) } } ?? selected
+      }
       let result = try repo.copyLabels(
-        from: from, to: to, keys: key.isEmpty ? nil : key, minimumConfidence: minConfidence,
+        from: from, to: to, keys: keys, minimumConfidence: minConfidence,
         classes: classes.isEmpty ? nil : Swift.Set(classes))
       if json {
         Output.json(

@@ -213,7 +213,24 @@ import Testing
     #expect(result.exitCode == 0, "\(result)")
     #expect(result.stdout.contains("Commit the batch"))
     let repo = dir.appending("demo")
-    #expect(try git("log", "--oneline", "--all", in: repo).stdout.split(separator: "\n").count == 3)
+    #expect(try git("log", "--oneline", "--all", in: repo).stdout.split(separator: "\n").count == 4)
+    // The demo uses a schema, tags and a saved view, and exports the view with a manifest.
+    let schema = try JSONParser.parse(
+      try String(contentsOfFile: repo + "/schema.json", encoding: .utf8))
+    #expect(schema["fields"]?["ground_truth"]?["type"] == .string("detections"))
+    let view = try envelope(
+      try cairn("view", "apply", "training", "--count", "--json", in: repo), "cairn.view-apply/v1")
+    #expect(view["count"] == .int(18))
+    let tags = try cairn("tags", "list", in: repo)
+    #expect(tags.stdout.contains("train"), "\(tags)")
+    let manifest = try JSONParser.parse(
+      try String(contentsOfFile: repo + "/exports/training-yolo/cairn-export.json", encoding: .utf8)
+    )
+    #expect(manifest["view"] == .string("training"))
+    #expect(manifest["samples"] == .int(18))
+    #expect(manifest["commit"]?.string == (try revParse("main", in: repo)))
+    #expect(FileManager.default.fileExists(atPath: repo + "/exports/training-yolo/data.yaml"))
+    #expect(try git("status", "--porcelain", in: repo).stdout.isEmpty)
     #expect(try cairn("status", "--json", in: repo).stdout.contains("\"clean\":true"))
     try expectFsckClean(repo)
     // A second demo into the same non-empty folder is refused.

@@ -144,4 +144,30 @@ import Testing
     #expect(added.exitCode == 0)
     #expect(try String(contentsOfFile: repo + "/schema.json", encoding: .utf8).contains("\"bus\""))
   }
+
+  @Test func exportOfASavedViewHoldsItsSamplesAndNamesItInTheManifest() throws {
+    guard let fixture = Fixtures.path("coco8_yolo") else {
+      #expect(!Fixtures.isCI, "fixtures are required under CI")
+      return
+    }
+    let dir = try TemporaryDirectory()
+    defer { dir.remove() }
+    #expect(try cairn("init", in: dir.path).exitCode == 0)
+    #expect(try cairn("import", "yolo", fixture, "--field", "gt", in: dir.path).exitCode == 0)
+    let saved = try cairn(
+      "view", "save", "val", "--match",
+      "key in ['images/val/000000000036.jpg', "
+        + "'images/val/000000000042.jpg']", in: dir.path)
+    #expect(saved.exitCode == 0, "\(saved)")
+    #expect(try cairn("commit", "-m", "coco8 and a view", in: dir.path).exitCode == 0)
+    let out = dir.appending("export")
+    let exported = try envelope(
+      try cairn(
+        "export", "yolo", "--out", out, "--field", "gt", "--view", "val", "--json", in: dir.path),
+      "cairn.export/v1")
+    #expect(exported["view"] == .string("val"))
+    #expect(exported["samples"] == .int(2))
+    let written = try Self.labelLines(out + "/images")
+    #expect(Set(written.keys) == ["val/000000000036.txt", "val/000000000042.txt"])
+  }
 }

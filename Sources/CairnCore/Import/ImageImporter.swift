@@ -103,9 +103,14 @@ extension CairnRepository {
   func excludeMediaFromGit(base: String, root: String) throws(CairnError) {
     guard base.hasPrefix(root + "/") else { return }
     let relative = String(base.dropFirst(root.count + 1))
-    guard let top = relative.split(separator: "/").first.map(String.init),
-      !FormatV1.trackedRoots.contains(top)
-    else { return }
+    guard let top = relative.split(separator: "/").first.map(String.init) else { return }
+    try excludeFromGit(top)
+  }
+
+  /// Lists the top-level folder `top` of the working tree in `.git/info/exclude` (unless it is
+  /// a tracked root), so files Cairn references or writes there stay out of `git status`.
+  package func excludeFromGit(_ top: String) throws(CairnError) {
+    guard !FormatV1.trackedRoots.contains(top) else { return }
     let path = git.gitDirectory + "/info/exclude"
     let existing = (try? FileIO.read(path)).map { String(decoding: $0, as: UTF8.self) } ?? ""
     let line = "/" + top + "/"
