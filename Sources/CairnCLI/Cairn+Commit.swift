@@ -14,8 +14,9 @@ extension Cairn {
 
     @OptionGroup var repository: RepositoryOptions
 
-    @Option(name: .shortAndLong, help: "The commit message.")
-    var message: String
+    @Option(
+      name: .shortAndLong, help: "The commit message (optional when concluding a merge).")
+    var message: String?
 
     @Flag(
       help:
@@ -30,14 +31,17 @@ extension Cairn {
     var timings = false
 
     func validate() throws {
-      if message.trimmingWhitespace().isEmpty {
+      if let message, message.trimmingWhitespace().isEmpty {
         throw ValidationError("the commit message is empty")
       }
     }
 
     func run() async throws {
-      let result = try repository.open().commit(
-        message: message, normalize: normalize, now: currentTime())
+      let repo = try repository.open()
+      guard let message = try message ?? repo.mergeState()?.message else {
+        throw ValidationError("give a commit message with -m")
+      }
+      let result = try repo.commit(message: message, normalize: normalize, now: currentTime())
       if timings {
         for (phase, seconds) in result.timings {
           Output.note("timing: \(phase.padding(32)) \(Int((seconds * 1000).rounded())) ms")

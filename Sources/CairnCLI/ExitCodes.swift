@@ -20,6 +20,7 @@ enum ExitCodes {
   static let bareRepository: Int32 = 12
   static let unsupportedFormat: Int32 = 13
   static let io: Int32 = 14
+  static let conflicts: Int32 = 15
 
   static func code(for code: CairnError.Code) -> Int32 {
     switch code {
@@ -35,6 +36,7 @@ enum ExitCodes {
     case .bareRepository: bareRepository
     case .unsupportedFormat: unsupportedFormat
     case .io: io
+    case .conflicts: conflicts
     default: internalError
     }
   }

@@ -371,6 +371,17 @@ package final class GitRepository {
     return ObjectID(git_object_id(peeled).pointee)
   }
 
+  /// The best common ancestor of two commits, or nil when they share no history.
+  package func mergeBase(_ one: ObjectID, _ two: ObjectID) throws(GitError) -> ObjectID? {
+    var out = git_oid()
+    var first = one.gitOID
+    var second = two.gitOID
+    let result = git_merge_base(&out, pointer, &first, &second)
+    if result == GIT_ENOTFOUND.rawValue { return nil }
+    try check(result, "git_merge_base", context: "cannot find a merge base")
+    return ObjectID(out)
+  }
+
   /// Calls `body` for each commit reachable from `start`, newest first (time order,
   /// parents after children); stops when `body` returns false.
   package func walkHistory(from start: ObjectID, _ body: (ObjectID) throws -> Bool) throws {

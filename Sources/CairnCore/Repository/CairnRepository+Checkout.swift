@@ -65,7 +65,7 @@ extension CairnRepository {
     return try moveWorkingTree(to: target, branch: name, force: force, sparse: nil)
   }
 
-  private func moveWorkingTree(
+  func moveWorkingTree(
     to target: ObjectID, branch: String?, force: Bool, sparse: SparseCheckout?
   ) throws(CairnError) -> CheckoutResult {
     let root = try requireRoot(for: "checkout")

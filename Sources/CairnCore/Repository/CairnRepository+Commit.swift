@@ -54,6 +54,16 @@ extension CairnRepository {
     -> CommitResult
   {
     let root = try requireRoot(for: "commit")
+    let merging = try mergeState()
+    if let merging, !merging.unresolved.isEmpty {
+      throw CairnError(
+        .conflicts,
+        "commit refused: the merge of '\(merging.name)' has \(merging.unresolved.count) "
+          + "unresolved conflict(s); see 'cairn conflicts', settle them with 'cairn resolve'",
+        violations: merging.unresolved.map {
+          CairnError.Violation($0.path, "\($0.kind.rawValue) conflict on \($0.item ?? $0.path)")
+        })
+    }
     let lock = try WriterLock(path: lockPath)
     defer { lock.release() }
     var clock = PhaseClock()
@@ -117,7 +127,7 @@ extension CairnRepository {
         violations: violations)
     }
     let changes = changed.map { FileChange(path: entries[$0.index].path, change: $0.kind) }
-    if changes.isEmpty {
+    if changes.isEmpty && merging == nil {
       // A process killed after moving the branch but before writing the index leaves a stale
       // index; bring it back in line with HEAD so plain git agrees.
       if let headTree = snapshot.headTree, snapshot.indexTree != headTree {
@@ -148,7 +158,8 @@ extension CairnRepository {
         })
       clock.mark("trees")
       let signature = git.defaultSignature(now: now)
-      let parents = snapshot.head.target.map { [$0] } ?? []
+      var parents = snapshot.head.target.map { [$0] } ?? []
+      if let merging { parents.append(merging.theirs) }
       let id = try writer.write(
         .commit,
         Commit.serialize(
@@ -168,6 +179,7 @@ extension CairnRepository {
     }
 
     clock.mark("pack, commit, branch")
+    if merging != nil { clearMergeState() }
     try writeIndex(
       lock: lock,
       entries: try Self.indexEntries(

@@ -37,6 +37,8 @@ public struct CairnError: Error, Sendable, CustomStringConvertible {
     public static let unsupportedFormat = Code("unsupported-format")
     /// Reading or writing files failed.
     public static let io = Code("io")
+    /// A merge left conflicts that must be resolved first.
+    public static let conflicts = Code("conflicts")
     /// An unexpected internal failure.
     public static let internalError = Code("internal")
   }
