@@ -23,8 +23,9 @@ package struct MergeConflict: Sendable, Equatable {
   package var field: String?
   /// The label id, record member or schema field the conflict is about.
   package var item: String?
-  /// The three versions of the item (nil: absent on that side). For file conflicts: the blob
-  /// ids as strings.
+  /// The three versions of the item (nil: absent on that side).
+  ///
+  /// For file conflicts: the blob ids as strings.
   package var base: JSONValue?
   package var ours: JSONValue?
   package var theirs: JSONValue?
@@ -88,8 +89,9 @@ package enum ThreeWayMerge {
     return (ours, true)
   }
 
-  /// Merges label lists by label id. Labels keep ours' order; labels only theirs added follow
-  /// in theirs' order.
+  /// Merges label lists by label id.
+  ///
+  /// Labels keep ours' order; labels only theirs added follow in theirs' order.
   package static func labels(
     path: String, key: String, field: String, base: [JSONValue]?, ours: [JSONValue]?,
     theirs: [JSONValue]?
