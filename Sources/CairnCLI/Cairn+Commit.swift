@@ -37,10 +37,12 @@ extension Cairn {
     }
 
     func run() async throws {
-      let repo = try repository.open()
-      guard let message = try message ?? repo.mergeState()?.message else {
-        throw ValidationError("give a commit message with -m")
+      // Without -m only a merge in progress supplies the message; otherwise it is a usage
+      // error, whatever the directory holds.
+      guard let message = message ?? (try? repository.open().mergeState())??.message else {
+        throw ValidationError("give a commit message with -m/--message")
       }
+      let repo = try repository.open()
       let result = try repo.commit(message: message, normalize: normalize, now: currentTime())
       if timings {
         for (phase, seconds) in result.timings {
