@@ -31,6 +31,8 @@ private struct PreparedFile: Sendable {
   var bytes: [UInt8]? = nil
   var violations: [CairnError.Violation] = []
   var kind: FormatV1.PathKind? = nil
+  /// Whether the bytes mention a group or a cuboid (for the rules across files).
+  var marks: ContentMarks? = nil
 }
 
 extension CairnRepository {
@@ -115,7 +117,8 @@ extension CairnRepository {
     violations += Self.crossFileViolations(
       snapshot: snapshot, changed: changed,
       kinds: { index in preparedAt[index] < 0 ? nil : prepared[preparedAt[index]].kind },
-      records: RecordReader(root: root, git: git))
+      records: RecordReader(root: root, git: git),
+      marks: { index in preparedAt[index] < 0 ? nil : prepared[preparedAt[index]].marks })
     clock.mark("changes and cross-file rules")
     if !violations.isEmpty {
       violations.sort { $0.location.utf8.lexicographicallyPrecedes($1.location.utf8) }
@@ -295,6 +298,17 @@ extension CairnRepository {
         id: ObjectID.emptyTree,
         violations: [CairnError.Violation(path, "cannot be read: \(error.message)")])
     }
+    var result = checked(
+      path: path, bytes: bytes, headID: headID, normalize: normalize, schema: schema,
+      recheck: recheck, compressor: compressor)
+    result.marks = ContentMarks(bytes)
+    return result
+  }
+
+  private static func checked(
+    path: String, bytes: [UInt8], headID: ObjectID?, normalize: Bool, schema: Schema?,
+    recheck: Bool, compressor: ObjectCompressor
+  ) -> PreparedFile {
     let id = ObjectHasher.id(of: .blob, bytes)
     // An unchanged file is checked only against a changed schema (it is read for that).
     let unchanged = headID == id
@@ -355,7 +369,8 @@ extension CairnRepository {
   /// stay, and groups and their samples agree (``groupViolations(snapshot:changed:kinds:records:)``).
   private static func crossFileViolations(
     snapshot: WorkingSnapshot, changed: [(index: Int, kind: ChangeKind)],
-    kinds: (Int) -> FormatV1.PathKind?, records: RecordReader
+    kinds: (Int) -> FormatV1.PathKind?, records: RecordReader,
+    marks: (Int) -> ContentMarks?
   ) -> [CairnError.Violation] {
     var violations: [CairnError.Violation] = []
     let entries = snapshot.entries
@@ -405,7 +420,7 @@ extension CairnRepository {
       }
     }
     violations += groupViolations(
-      snapshot: snapshot, changed: changed, kinds: kinds, records: records)
+      snapshot: snapshot, changed: changed, kinds: kinds, records: records, marks: marks)
     return violations
   }
 }

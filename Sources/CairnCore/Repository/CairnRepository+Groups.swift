@@ -18,6 +18,18 @@ struct RecordReader {
   }
 }
 
+/// What a file's bytes mention, noted while the commit reads it, so that the rules across
+/// files need not read it again.
+struct ContentMarks: Sendable {
+  var group: Bool
+  var cuboid: Bool
+
+  init(_ bytes: [UInt8]) {
+    group = bytes.contains(subsequence: CairnRepository.groupMarker)
+    cuboid = bytes.contains(subsequence: CairnRepository.cuboidMarker)
+  }
+}
+
 extension CairnRepository {
   /// The rules of `Docs/storage-format.md` §8 for groups, over the tree a commit would make.
   ///
@@ -28,9 +40,12 @@ extension CairnRepository {
   /// Only what a change can break is checked: the groups of added, modified and deleted sample
   /// records (their old and new `group`), every group whose record changed (with the samples
   /// its old and new versions name), and the cuboids of added or modified label files.
+  /// `marks` tells, for files the commit already read, whether their bytes mention a group or
+  /// a cuboid at all; files that do not are not read again.
   static func groupViolations(
     snapshot: WorkingSnapshot, changed: [(index: Int, kind: ChangeKind)],
-    kinds: (Int) -> FormatV1.PathKind?, records: RecordReader
+    kinds: (Int) -> FormatV1.PathKind?, records: RecordReader,
+    marks: (Int) -> ContentMarks? = { _ in nil }
   ) -> [CairnError.Violation] {
     let entries = snapshot.entries
     var samples: [(index: Int, key: String, kind: ChangeKind)] = []
@@ -46,7 +61,7 @@ extension CairnRepository {
       switch kind {
       case .sample(let key): samples.append((index, key, change))
       case .group(let id): groups.append((index, id, change))
-      case .label(_, let key): labels.append((index, key))
+      case .label(_, let key) where marks(index)?.cuboid != false: labels.append((index, key))
       default: break
       }
     }
@@ -56,7 +71,7 @@ extension CairnRepository {
     // record without the bytes "group" is not parsed.
     let newMemberships = parallelMap(count: samples.count, state: ()) { _, slot -> SampleGroup? in
       let item = samples[slot]
-      guard item.kind != .deleted,
+      guard item.kind != .deleted, marks(item.index)?.group != false,
         let bytes = try? FileIO.read(records.root + "/" + entries[item.index].path),
         bytes.contains(subsequence: Self.groupMarker),
         let value = try? JSONParser.parse(bytes)
@@ -208,8 +223,8 @@ extension CairnRepository {
     return violations
   }
 
-  private static let groupMarker = Array("\"group\"".utf8)
-  private static let cuboidMarker = Array("\"cuboid\"".utf8)
+  static let groupMarker = Array("\"group\"".utf8)
+  static let cuboidMarker = Array("\"cuboid\"".utf8)
 }
 
 extension [UInt8] {
