@@ -26,7 +26,7 @@ extension Cairn {
       let repository = try CairnRepository.create(at: path, bare: bare, now: currentTime())
       let head = try repository.head()
       let hooks = try Hooks.install(
-        gitDirectory: repository.git.gitDirectory, executable: currentExecutable())
+        gitDirectory: repository.git.gitDirectory, executable: currentExecutable(), server: bare)
       for name in hooks.skipped {
         Output.note("note: kept the existing \(name) hook; Cairn's is in hooks/\(name)")
       }

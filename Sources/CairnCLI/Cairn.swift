@@ -19,7 +19,9 @@ public struct Cairn: AsyncParsableCommand {
     subcommands: [
       Init.self, Import.self, Status.self, Commit.self, Log.self, Show.self, Branch.self,
       Switch.self, Checkout.self, SchemaCommand.self, Label.self, View.self, Tags.self,
-      Check.self, Export.self, Merge.self, Conflicts.self, Resolve.self, Demo.self,
+      Check.self, Export.self, Merge.self, Conflicts.self, Resolve.self, Freeze.self, Protect.self,
+      HooksCommand.self,
+      Demo.self,
     ]
   )
 

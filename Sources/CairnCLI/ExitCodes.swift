@@ -21,6 +21,7 @@ enum ExitCodes {
   static let unsupportedFormat: Int32 = 13
   static let io: Int32 = 14
   static let conflicts: Int32 = 15
+  static let protectedReference: Int32 = 16
 
   static func code(for code: CairnError.Code) -> Int32 {
     switch code {
@@ -37,6 +38,7 @@ enum ExitCodes {
     case .unsupportedFormat: unsupportedFormat
     case .io: io
     case .conflicts: conflicts
+    case .protectedReference: protectedReference
     default: internalError
     }
   }

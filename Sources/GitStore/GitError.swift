@@ -29,6 +29,8 @@ package struct GitError: Error, Sendable, CustomStringConvertible {
     package static let io = Code("io")
     /// The caller passed a value the git layer cannot accept.
     package static let invalidArgument = Code("invalid-argument")
+    /// A protected reference (a frozen test set or golden set) would move or vanish.
+    package static let protected = Code("protected")
     /// Any other libgit2 failure.
     package static let other = Code("other")
   }

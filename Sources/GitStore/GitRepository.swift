@@ -285,7 +285,20 @@ package final class GitRepository {
     return result.sorted { $0.0 < $1.0 }
   }
 
+  /// The reference namespaces of protected sets: frozen test sets, golden sets and their tag
+  /// mirrors. A reference there is created once and never moved or deleted.
+  package static let protectedPrefixes = [
+    "refs/frozen/", "refs/golden/", "refs/tags/frozen/", "refs/tags/golden/",
+  ]
+
+  /// Whether `name` is a protected reference.
+  package static func isProtected(_ name: String) -> Bool {
+    protectedPrefixes.contains { name.hasPrefix($0) }
+  }
+
   /// Points `name` at `id` with compare-and-swap semantics.
+  ///
+  /// A protected reference (``isProtected(_:)``) can only be created (`expected` nil).
   ///
   /// - Parameters:
   ///   - name: The full reference name (`refs/heads/main`).
@@ -297,6 +310,11 @@ package final class GitRepository {
   package func updateReference(
     _ name: String, to id: ObjectID, expected: ObjectID?, message: String
   ) throws(GitError) {
+    if expected != nil, Self.isProtected(name) {
+      throw GitError(
+        .protected,
+        "\(name) is a protected set: it never moves; freeze a new set under a new name instead")
+    }
     var oid = id.gitOID
     var out: OpaquePointer?
     let result: Int32
@@ -323,8 +341,24 @@ package final class GitRepository {
     try check(result, "git_reference_create_matching", context: "cannot update \(name)")
   }
 
+  /// Moves every loose reference into `packed-refs` (libgit2 runs no hooks).
+  ///
+  /// Protected references are packed as soon as they are created: git's `pack-refs` (run by
+  /// `git gc`) would otherwise delete their loose files in a transaction the
+  /// reference-transaction hook cannot tell from a real deletion, and refuse.
+  package func packReferences() throws(GitError) {
+    var refdb: OpaquePointer?
+    try check(git_repository_refdb(&refdb, pointer), "git_repository_refdb")
+    guard let refdb else { return }
+    defer { git_refdb_free(refdb) }
+    try check(git_refdb_compress(refdb), "git_refdb_compress", context: "cannot pack references")
+  }
+
   /// Deletes a reference if it still points at `expected`.
   package func deleteReference(_ name: String, expected: ObjectID) throws(GitError) {
+    if Self.isProtected(name) {
+      throw GitError(.protected, "\(name) is a protected set: it is never deleted")
+    }
     var reference: OpaquePointer?
     let lookup = git_reference_lookup(&reference, pointer, name)
     if lookup == GIT_ENOTFOUND.rawValue { throw GitError(.notFound, "\(name) does not exist") }

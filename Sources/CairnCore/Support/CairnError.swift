@@ -39,6 +39,8 @@ public struct CairnError: Error, Sendable, CustomStringConvertible {
     public static let io = Code("io")
     /// A merge left conflicts that must be resolved first.
     public static let conflicts = Code("conflicts")
+    /// A frozen test set or golden set would move or be deleted.
+    public static let protectedReference = Code("protected-reference")
     /// An unexpected internal failure.
     public static let internalError = Code("internal")
   }
@@ -85,6 +87,7 @@ public struct CairnError: Error, Sendable, CustomStringConvertible {
     case .notARepository: code = .notARepository
     case .io: code = .io
     case .invalidArgument: code = .invalidInput
+    case .protected: code = .protectedReference
     default: code = .internalError
     }
     let text = context.map { "\($0): \(error.message)" } ?? error.message
