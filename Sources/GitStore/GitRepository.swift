@@ -285,8 +285,10 @@ package final class GitRepository {
     return result.sorted { $0.0 < $1.0 }
   }
 
-  /// The reference namespaces of protected sets: frozen test sets, golden sets and their tag
-  /// mirrors. A reference there is created once and never moved or deleted.
+  /// The reference namespaces of protected sets.
+  ///
+  /// Frozen test sets, golden sets and their tag mirrors: a reference there is created once
+  /// and never moved or deleted.
   package static let protectedPrefixes = [
     "refs/frozen/", "refs/golden/", "refs/tags/frozen/", "refs/tags/golden/",
   ]
