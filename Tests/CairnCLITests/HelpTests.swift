@@ -6,6 +6,9 @@ import Testing
     ["--help"], ["init", "--help"], ["import", "images", "--help"], ["status", "--help"],
     ["commit", "--help"], ["log", "--help"], ["show", "--help"], ["branch", "--help"],
     ["switch", "--help"], ["checkout", "--help"], ["demo", "--help"],
+    ["import", "voc", "--help"], ["import", "cvat", "--help"],
+    ["import", "labelstudio", "--help"], ["export", "voc", "--help"],
+    ["export", "cvat", "--help"], ["export", "labelstudio", "--help"],
   ])
   func everyCommandHasHelp(arguments: [String]) throws {
     let result = try CommandRunner.cairn(arguments, in: "/")

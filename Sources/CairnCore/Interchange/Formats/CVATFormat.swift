@@ -223,6 +223,15 @@ package enum CVATFormat {
   /// `number` (`min`, `max`, `step` lines) → int or float with its range, `select` and
   /// `radio` → string with its values, `text` → string.
   private static func definition(of attribute: XMLElement) -> AttributeDefinition {
+    var definition = rawDefinition(of: attribute)
+    // A default that breaks its own definition would make the schema invalid: drop it.
+    if let value = definition.defaultValue, definition.problem(value) != nil {
+      definition.defaultValue = nil
+    }
+    return definition
+  }
+
+  private static func rawDefinition(of attribute: XMLElement) -> AttributeDefinition {
     let values = (attribute.child("values")?.text ?? "").split(separator: "\n").map {
       String($0).trimmingWhitespace()
     }.filter { !$0.isEmpty }
