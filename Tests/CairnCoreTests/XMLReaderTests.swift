@@ -48,6 +48,7 @@ import Testing
     ),
     ("", 1, "the document has no root element"),
     ("<a>&#0;</a>", 1, "'&#0;' is not a valid character reference"),
+    (String(repeating: "<a>", count: 300), 1, "elements are nested more than 256 deep"),
   ])
   func refusesMalformedDocumentsNamingTheLine(text: String, line: Int, reason: String) {
     do {

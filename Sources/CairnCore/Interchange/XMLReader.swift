@@ -118,6 +118,9 @@ private struct Scanner {
   let bytes: [UInt8]
   var index = 0
   var line = 1
+  /// How many elements are open; bounded so that a hostile file cannot exhaust the stack.
+  var depth = 0
+  static let maximumDepth = 256
 
   init(bytes: [UInt8]) {
     self.bytes = bytes
@@ -253,6 +256,11 @@ private struct Scanner {
 
   mutating func element() throws(XMLProblem) -> XMLElement {
     let startLine = line
+    depth += 1
+    defer { depth -= 1 }
+    guard depth <= Self.maximumDepth else {
+      throw problem("elements are nested more than \(Self.maximumDepth) deep")
+    }
     advance()  // <
     var element = XMLElement(name: try name(), line: startLine)
     while true {
