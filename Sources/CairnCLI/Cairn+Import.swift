@@ -6,7 +6,9 @@ extension Cairn {
   struct Import: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
       abstract: "Import data into the working tree.",
-      subcommands: [Images.self, YOLO.self, KITTI.self])
+      subcommands: [
+        Images.self, YOLO.self, KITTI.self, VOC.self, CVAT.self, LabelStudio.self,
+      ])
   }
 }
 

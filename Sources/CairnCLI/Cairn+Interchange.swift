@@ -57,6 +57,7 @@ struct LabelImportArguments: ParsableArguments {
     let repo = try repository.open()
     let dataset = try read()
     let result = try repo.importLabels(dataset, options: options)
+    for warning in dataset.warnings { Output.note("warning: " + warning) }
     var committed: CommitResult?
     if commit, let message {
       committed = try repo.commit(message: message, now: currentTime())
@@ -71,6 +72,8 @@ struct LabelImportArguments: ParsableArguments {
         "missing_media": .int(Int64(result.missingMedia)),
         "classes_added": .array(result.classesAdded.map { .string($0) }),
         "field_created": .bool(result.fieldCreated),
+        "attributes_added": .array(result.attributesAdded.map { .string($0) }),
+        "warnings": .array(dataset.warnings.map { .string($0) }),
       ]
       if let committed { body["commit"] = .string(committed.id.hex) }
       Output.json("cairn.import-labels/v1", .object(body))
@@ -85,6 +88,9 @@ struct LabelImportArguments: ParsableArguments {
       Output.line("declared field '\(field)' with \(result.classesAdded.count) class(es)")
     } else if !result.classesAdded.isEmpty {
       Output.line("added class(es): " + result.classesAdded.joined(separator: ", "))
+    }
+    if !result.attributesAdded.isEmpty {
+      Output.line("declared attribute(s): " + result.attributesAdded.joined(separator: ", "))
     }
     if let committed {
       Output.line("[\(committed.branch ?? "detached HEAD") \(committed.id.short)] \(message ?? "")")
@@ -167,6 +173,9 @@ extension Cairn {
         beside the labels: the commit id, the field, the view, the counts and the classes in \
         order, so a training run can say exactly which data it saw.
         """,
-      subcommands: [ExportYOLO.self, ExportKITTI.self])
+      subcommands: [
+        ExportYOLO.self, ExportKITTI.self, ExportVOC.self, ExportCVAT.self,
+        ExportLabelStudio.self,
+      ])
   }
 }

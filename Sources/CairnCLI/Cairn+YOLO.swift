@@ -5,7 +5,7 @@ extension Cairn.Import {
   struct YOLO: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
       commandName: "yolo",
-      abstract: "Import an Ultralytics YOLO (v5/v8) detection dataset.",
+      abstract: "Import an Ultralytics YOLO (v5/v8) or darknet detection dataset.",
       discussion: """
         PATH is the dataset's data.yaml or its root folder. Class names come from the YAML's \
         'names' (list or index map), classes.txt, obj.names, or --names. Images are those \
@@ -14,12 +14,19 @@ extension Cairn.Import {
         'class x_center y_center width height [confidence]', relative to the image. An \
         image without a label file is a sample without labels. Keys are image paths relative \
         to --media-dir (default: the dataset root).
+
+        Darknet's layout is read when PATH is a .data file, or a folder with obj.data and no \
+        YAML file: names and train/valid/test image lists come from obj.data (paths looked \
+        for beside it, above it, and without their first segment, as CVAT writes data/…), \
+        labels from darknet's path or beside each image. An image is keyed by its path in the \
+        dataset, or by the longest tail of it found under --media-dir (exports often carry \
+        labels without images).
         """)
 
     @OptionGroup var repository: RepositoryOptions
     @OptionGroup var arguments: LabelImportArguments
 
-    @Argument(help: "The data.yaml, or the dataset's root folder.")
+    @Argument(help: "The data.yaml or obj.data, or the dataset's root folder.")
     var path: String
 
     @Option(help: "A names file (one class per line) instead of the YAML's names.")

@@ -9,6 +9,9 @@ import Testing
     ["view", "save", "--help"], ["view", "list", "--help"], ["view", "show", "--help"],
     ["view", "apply", "--help"], ["view", "rm", "--help"], ["tags", "--help"],
     ["tags", "add", "--help"], ["tags", "remove", "--help"], ["tags", "list", "--help"],
+    ["import", "voc", "--help"], ["import", "cvat", "--help"],
+    ["import", "labelstudio", "--help"], ["export", "voc", "--help"],
+    ["export", "cvat", "--help"], ["export", "labelstudio", "--help"],
   ])
   func everyCommandHasHelp(arguments: [String]) throws {
     let result = try CommandRunner.cairn(arguments, in: "/")

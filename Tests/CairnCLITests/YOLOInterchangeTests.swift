@@ -170,4 +170,51 @@ import Testing
     let written = try Self.labelLines(out + "/images")
     #expect(Set(written.keys) == ["val/000000000036.txt", "val/000000000042.txt"])
   }
+
+  @Test func darknetLayoutReadsObjDataNamesAndImageLists() throws {
+    let dir = try TemporaryDirectory()
+    defer { dir.remove() }
+    let repo = dir.appending("repo")
+    #expect(try cairn("init", repo, in: "/").exitCode == 0)
+    // As CVAT's YOLO 1.1 export writes it: paths under data/, labels without images.
+    try dir.write(
+      "classes = 2\ntrain = data/train.txt\nnames = data/obj.names\nbackup = backup/\n",
+      to: "darknet/obj.data")
+    try dir.write("car\nbus\n", to: "darknet/obj.names")
+    try dir.write(
+      "data/obj_train_data/img0.png\ndata/obj_train_data/img1.png\n", to: "darknet/train.txt")
+    try dir.write("1 0.5 0.5 0.25 0.5\n", to: "darknet/obj_train_data/img0.txt")
+    try dir.write("", to: "darknet/obj_train_data/img1.txt")
+    try writeImages(2, into: dir, folder: "media")
+    let result = try envelope(
+      try cairn(
+        "import", "yolo", dir.appending("darknet"), "--field", "gt", "--media-dir",
+        dir.appending("media"), "--json", in: repo), "cairn.import-labels/v1")
+    #expect(result["samples_added"] == .int(2))
+    #expect(result["labels"] == .int(1))
+    #expect(
+      try pixelBoxesPerImage(repo, field: "gt")["img0.png"] == [PixelBox("bus", [12, 6, 20, 18])])
+    let schema = try String(contentsOfFile: repo + "/schema.json", encoding: .utf8)
+    #expect(schema.contains("\"classes\":[\"car\",\"bus\"]"))
+
+    // With the images beside their labels, keys are paths inside the dataset.
+    try writeImages(2, into: dir, folder: "darknet/obj_train_data")
+    let beside = try envelope(
+      try cairn(
+        "import", "yolo", dir.appending("darknet/obj.data"), "--field", "gt2", "--json",
+        in: repo), "cairn.import-labels/v1")
+    #expect(beside["samples_added"] == .int(2))
+    #expect(
+      try pixelBoxesPerImage(repo, field: "gt2").keys.sorted() == [
+        "obj_train_data/img0.png", "obj_train_data/img1.png",
+      ])
+
+    // obj.data's class count must match the names.
+    try dir.write(
+      "classes = 3\ntrain = data/train.txt\nnames = data/obj.names\n", to: "darknet/obj.data")
+    let mismatch = try cairn("import", "yolo", dir.appending("darknet"), "--field", "gt3", in: repo)
+    #expect(mismatch.exitCode == 5, "\(mismatch)")
+    #expect(
+      mismatch.stderr.contains("obj.data: line 1: classes = 3, but the names file has 2 names"))
+  }
 }

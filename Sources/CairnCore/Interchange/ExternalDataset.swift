@@ -12,16 +12,28 @@ package struct ExternalDataset: Sendable {
   /// The type of field the labels belong in.
   package var fieldType: FieldType
   package var samples: [ExternalSample]
-  /// Attributes the format's labels carry, declared with the field when the import creates it.
-  package var attributes: [String: AttributeDefinition] = [:]
+  /// Label attributes the format defines (VOC's `difficult`, CVAT's `occluded`), declared on
+  /// the field when it does not declare them yet.
+  package var attributes: [String: AttributeDefinition]
+  /// Attributes the format defines for one class only (CVAT label attributes), by class name
+  /// as the format writes it; declared like `attributes`.
+  package var classAttributes: [String: [String: AttributeDefinition]]
+  /// What the reader left out (shapes a field of this type cannot hold, extra annotations),
+  /// one sentence each; the command prints them as warnings.
+  package var warnings: [String]
 
   package init(
-    mediaDirectory: String, classes: [String], fieldType: FieldType, samples: [ExternalSample]
+    mediaDirectory: String, classes: [String], fieldType: FieldType, samples: [ExternalSample],
+    attributes: [String: AttributeDefinition] = [:],
+    classAttributes: [String: [String: AttributeDefinition]] = [:], warnings: [String] = []
   ) {
     self.mediaDirectory = mediaDirectory
     self.classes = classes
     self.fieldType = fieldType
     self.samples = samples
+    self.attributes = attributes
+    self.classAttributes = classAttributes
+    self.warnings = warnings
   }
 }
 
@@ -110,5 +122,7 @@ package struct LabelImportResult: Sendable {
   package var missingMedia: Int = 0
   /// Classes added to the schema (a new field, or `--add-classes`).
   package var classesAdded: [String] = []
+  /// Attributes declared on the field (`name`, or `class.name` for a class attribute).
+  package var attributesAdded: [String] = []
   package var fieldCreated = false
 }

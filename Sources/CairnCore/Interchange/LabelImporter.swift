@@ -10,7 +10,8 @@ extension CairnRepository {
   /// same `source_id`, else of the existing label of the same class it overlaps most (IoU of
   /// at least 0.5, boxes only), else it gets a new id. Classes are renamed by `classMap`; a
   /// field that does not exist is declared with the format's type and classes; classes a
-  /// declared field does not list are refused unless `addClasses`. Everything is checked (the
+  /// declared field does not list are refused unless `addClasses`. Attributes the format
+  /// defines (`dataset.attributes`, `classAttributes`) that the field lacks are declared. Everything is checked (the
   /// input, the media, the schema) before anything is written; one problem refuses the
   /// whole import.
   ///
@@ -75,10 +76,14 @@ extension CairnRepository {
         }
       }
     } else {
-      schema.fields[field] = FieldDefinition(
-        type: dataset.fieldType, classes: used, attributes: dataset.attributes)
+      // The format's attributes are declared just below, like those a field lacks.
+      schema.fields[field] = FieldDefinition(type: dataset.fieldType, classes: used)
       result.classesAdded = used
       result.fieldCreated = true
+    }
+    if var definition = schema.fields[field] {
+      result.attributesAdded = definition.declareMissingAttributes(of: dataset, renamed: mapped)
+      schema.fields[field] = definition
     }
 
     // Samples: keys and media.
@@ -263,10 +268,13 @@ extension CairnRepository {
 
 /// Keeps label ids stable when labels are imported again.
 package enum LabelIdentity {
-  /// Gives each label of `labels` an `id`: the id of the `existing` label with the same
-  /// `source_id`; else of the unmatched existing label of the same class and type that overlaps
-  /// it most (box IoU ≥ 0.5), or of the same class for labels without a box
-  /// (classifications) in order; else a new id.
+  /// Gives each label of `labels` an `id` that is stable across imports.
+  ///
+  /// The id is that of the `existing` label with the same `source_id`, or whose own `id` is
+  /// that `source_id` (an id Cairn exported); else of the unmatched existing label of the same
+  /// class and type that overlaps it most (box IoU ≥ 0.5), or of the same class for labels
+  /// without a box (classifications) in order; else a new id. A `source_id` equal to the id
+  /// it gets is dropped: it was Cairn's own.
   ///
   /// - Returns: How many labels kept an existing id.
   package static func assign(_ labels: inout [[String: JSONValue]], existing: [JSONValue]) -> Int {
@@ -276,7 +284,10 @@ package enum LabelIdentity {
     // 1. The format's own ids.
     for index in labels.indices {
       guard let source = labels[index]["source_id"]?.string,
-        let at = available.firstIndex(where: { $0["source_id"]?.string == source }),
+        let at = available.firstIndex(where: { $0["source_id"]?.string == source })
+          ?? available.firstIndex(where: {
+            $0["source_id"] == nil && $0["id"]?.string == source
+          }),
         let id = available[at]["id"]?.string
       else { continue }
       assigned[index] = id
@@ -309,6 +320,7 @@ package enum LabelIdentity {
     for index in labels.indices {
       if let id = assigned[index] {
         labels[index]["id"] = .string(id)
+        if labels[index]["source_id"]?.string == id { labels[index]["source_id"] = nil }
         matched += 1
       } else {
         labels[index]["id"] = .string(LabelID.make())
@@ -326,5 +338,37 @@ package enum LabelIdentity {
     let intersection = max(0, x1 - x0) * max(0, y1 - y0)
     let union = a[2] * a[3] + b[2] * b[3] - intersection
     return union > 0 ? intersection / union : 0
+  }
+}
+
+extension FieldDefinition {
+  /// Declares the attributes `dataset` brings that this field does not declare yet.
+  ///
+  /// None of them is required, so no label already in the field breaks. A name the field uses
+  /// (as a field or a class attribute) keeps its definition, and the imported values are
+  /// checked against it.
+  ///
+  /// - Returns: The names declared, `name` or `class.name`.
+  fileprivate mutating func declareMissingAttributes(
+    of dataset: ExternalDataset, renamed: (String) -> String
+  ) -> [String] {
+    var added: [String] = []
+    let classNames = Set(classAttributes.values.flatMap(\.keys))
+    for name in dataset.attributes.keys.sorted()
+    where attributes[name] == nil && !classNames.contains(name) {
+      attributes[name] = dataset.attributes[name]
+      added.append(name)
+    }
+    for original in dataset.classAttributes.keys.sorted() {
+      let className = renamed(original)
+      if let classes, !classes.contains(className) { continue }
+      for (name, definition) in (dataset.classAttributes[original] ?? [:]).sorted(by: {
+        $0.key < $1.key
+      }) where attributes[name] == nil && classAttributes[className]?[name] == nil {
+        classAttributes[className, default: [:]][name] = definition
+        added.append(className + "." + name)
+      }
+    }
+    return added
   }
 }
