@@ -1,5 +1,6 @@
 internal import ArgumentParser
 internal import CairnCore
+internal import GitStore
 
 #if canImport(Glibc)
 internal import Glibc
@@ -8,7 +9,16 @@ internal import Glibc
 extension Cairn {
   struct Check: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-      abstract: "Check a dataset against format v1, its schema and dataset QA.",
+      abstract: "Check a dataset against format v1, its schema and dataset QA; find leaks.",
+      subcommands: [Dataset.self, Leakage.self], defaultSubcommand: Dataset.self)
+  }
+}
+
+extension Cairn.Check {
+  struct Dataset: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+      commandName: "dataset",
+      abstract: "Check a dataset against format v1, its schema and dataset QA (the default).",
       discussion: """
         Runs the rules a commit enforces (format, schema.json, rules across files) over every \
         file of the working tree (default) or of REV, plus dataset QA: boxes and points outside \
@@ -16,7 +26,7 @@ extension Cairn {
         coverage, samples below a field's min_labels, classes used but not in the schema. \
         --staged checks what 'git commit' would commit (the index against HEAD) with the \
         commit's rules only: the pre-commit hook runs it. Exit 0 when nothing is found, 6 \
-        otherwise.
+        otherwise. 'cairn check leakage' finds frozen test samples in training data.
         """)
 
     @OptionGroup var repository: RepositoryOptions
@@ -85,6 +95,70 @@ extension Cairn {
     static func environment(_ name: String) -> String? {
       guard let value = getenv(name) else { return nil }
       return String(cString: value)
+    }
+  }
+}
+
+extension Cairn.Check {
+  struct Leakage: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+      abstract: "Find samples of frozen test sets in training data.",
+      discussion: """
+        The training data is the samples VIEW selects at REV (default: HEAD; the view as \
+        stored there; default view: 'training'). A frozen test set's sample leaks when a \
+        training sample has its key, or media with the same SHA-256 under another key (the \
+        same image renamed). Exit 0 when nothing leaks, 6 otherwise.
+        """)
+
+    @OptionGroup var repository: RepositoryOptions
+
+    @Option(help: "Only this frozen test set (repeatable; default: every one).")
+    var frozen: [String] = []
+
+    @Option(help: "The view that selects the training data.")
+    var view: String = "training"
+
+    @Option(help: "The revision whose data and view are read (default: HEAD).")
+    var rev: String?
+
+    @Flag(help: "Print the leaks as JSON (envelope cairn.leakage/v1).")
+    var json = false
+
+    func run() async throws {
+      let repo = try repository.open()
+      let commit = try repo.resolve(rev ?? "HEAD")
+      let source = DataSource.revision(commit.hex)
+      let keys = try repo.evaluate(try repo.view(named: view, in: source), in: source).keys
+      let leaks = try repo.leaks(keys: keys, at: commit, sets: frozen.isEmpty ? nil : frozen)
+      if json {
+        Output.json(
+          "cairn.leakage/v1",
+          .object([
+            "commit": .string(commit.hex), "view": .string(view),
+            "training_samples": .int(Int64(keys.count)),
+            "leaks": .array(
+              leaks.map {
+                .object([
+                  "kind": .string($0.kind.rawValue), "set": .string($0.set),
+                  "test_key": .string($0.testKey), "training_key": .string($0.trainingKey),
+                ])
+              }),
+          ]))
+      } else {
+        for leak in leaks {
+          Output.line(
+            leak.kind == .key
+              ? "leak (key): '\(leak.testKey)' of test set \(leak.set) is in view '\(view)'"
+              : "leak (content): '\(leak.testKey)' of test set \(leak.set) has the same media as "
+                + "'\(leak.trainingKey)' in view '\(view)'")
+        }
+        Output.note(
+          "\(leaks.count) leak(s) among \(keys.count) training sample(s) of view '\(view)' at "
+            + commit.short)
+      }
+      if !leaks.isEmpty {
+        throw CairnError(.validationFailed, "\(leaks.count) test sample(s) leak into training data")
+      }
     }
   }
 }

@@ -115,6 +115,9 @@ struct ExportArguments: ParsableArguments {
   @Option(help: "Export the samples of this saved view (as stored at the exported commit).")
   var view: String?
 
+  @Flag(help: "Export even when frozen test samples are among training samples.")
+  var allowLeakage = false
+
   @Flag(help: "Print the manifest as JSON (envelope cairn.export/v1).")
   var json = false
 
@@ -139,6 +142,29 @@ struct ExportArguments: ParsableArguments {
     return batch
   }
 
+  /// Refuses an export that mixes samples of frozen test sets (by key or by media content)
+  /// with other samples: training data must not hold test data. An export of test samples
+  /// only (an evaluation set) is allowed.
+  func refuseLeaks(_ repo: CairnRepository, _ batch: ExportBatch) throws {
+    let keys = batch.samples.map(\.key)
+    let leaks = try repo.leaks(keys: keys, at: batch.commit)
+    if leaks.isEmpty { return }
+    // Every exported sample is itself a test sample: an evaluation export.
+    if Set(leaks.filter { $0.kind == .key }.map(\.trainingKey)).count == keys.count { return }
+    let leaked = Set(leaks.map(\.trainingKey))
+    throw CairnError(
+      .validationFailed,
+      "export refused: \(leaked.count) of \(keys.count) exported samples belong to frozen test "
+        + "sets; exclude them from the view, or pass --allow-leakage",
+      violations: leaks.map {
+        CairnError.Violation(
+          $0.trainingKey,
+          $0.kind == .key
+            ? "is sample '\($0.testKey)' of test set \($0.set)"
+            : "has the same media as '\($0.testKey)' of test set \($0.set)")
+      })
+  }
+
   /// Reads the batch, prepares the folder, runs `write` and writes the manifest.
   func run(
     _ repository: RepositoryOptions, format: String,
@@ -146,6 +172,7 @@ struct ExportArguments: ParsableArguments {
   ) throws {
     let repo = try repository.open()
     let batch = try exportBatch(repo)
+    if !allowLeakage { try refuseLeaks(repo, batch) }
     if let names = FileIO.list(out), !names.isEmpty {
       throw CairnError(.alreadyExists, "\(out) exists and is not empty; choose another folder")
     }
