@@ -142,9 +142,10 @@ struct ExportArguments: ParsableArguments {
     return batch
   }
 
-  /// Refuses an export that mixes samples of frozen test sets (by key or by media content)
-  /// with other samples: training data must not hold test data. An export of test samples
-  /// only (an evaluation set) is allowed.
+  /// Refuses an export that mixes samples of frozen test sets with other samples.
+  ///
+  /// Training data must not hold test data, by key or by media content; an export of test
+  /// samples only (an evaluation set) is allowed.
   func refuseLeaks(_ repo: CairnRepository, _ batch: ExportBatch) throws {
     let keys = batch.samples.map(\.key)
     let leaks = try repo.leaks(keys: keys, at: batch.commit)
