@@ -8,10 +8,11 @@ extension Cairn {
       abstract: "Build a small synthetic dataset and walk through the loop.",
       discussion: """
         Draws PNG images of circles, squares and triangles with their ground-truth boxes (no \
-        download), creates a repository in DIR, declares the label schema, imports and \
-        commits the images with their boxes, tags a training split, saves it as a view, \
-        exports that view for Ultralytics YOLO with a manifest, relabels a box on a branch, \
-        and shows status, history and a sample, printing each step.
+        download), creates a repository in DIR, declares the label schema, freezes a golden \
+        set and a test set, commits an annotation batch and measures it against the golden \
+        set, tags a training split, saves it as a view, checks it for leakage and exports it \
+        for Ultralytics YOLO with a manifest, fixes the batch on a branch, measures again, \
+        merges, and shows a sample's history, printing each step.
         """)
 
     @Argument(help: "Where to create the demo repository.")
@@ -52,7 +53,7 @@ extension Cairn {
       Output.line("   \(imported.added.count) samples added (key, sha256, size, width, height)")
 
       step(
-        "4. Declare the label schema and add ground-truth boxes",
+        "4. Declare the label schema",
         "cairn schema add-field ground_truth --type detections --classes … --no-commit")
       let classes = Array(Set(dataset.flatMap { $0.boxes.map(\.label) })).sorted()
       _ = try repo.changeSchema(
@@ -66,38 +67,83 @@ extension Cairn {
             definition: AttributeDefinition(kind: .bool, defaultValue: .bool(false)))
         })
       Output.line("   ground_truth: detections of \(classes.joined(separator: ", "))")
+
+      // A quarter of the images (at least one each) are reviewed ground truth before any
+      // batch: half of them the golden set annotators are measured on, half the test set.
+      let reviewed = max(2, images / 4)
+      let golden = Array(dataset.prefix(max(1, reviewed / 2)))
+      let test = Array(dataset.prefix(reviewed).dropFirst(golden.count))
+      let rest = Array(dataset.dropFirst(reviewed))
       var random = DemoRandom(seed: 7)
-      var boxCount = 0
-      for image in dataset {
-        let labels: [JSONValue] = image.boxes.map { box in
+      func labels(_ image: DemoImage) -> [JSONValue] {
+        image.boxes.map { box in
           .object([
             "id": .string(LabelID.make(using: &random)), "type": .string("detection"),
             "label": .string(box.label), "bbox": .array(box.bbox.map { .double($0) }),
           ])
         }
-        boxCount += labels.count
-        try repo.writeLabels(field: "ground_truth", key: image.name, labels: labels)
       }
-      Output.line("   \(boxCount) boxes in \(dataset.count) label files")
-
-      step("5. Status before committing", "cairn status")
-      let status = try repo.status()
-      for (group, changes) in status.groups { Output.line("   \(group): \(changes.count) added") }
-
-      step("6. Commit the batch", "cairn commit -m \"Batch 1: …\"")
-      let first = try repo.commit(
-        message: "Batch 1: \(dataset.count) images with ground-truth boxes", now: currentTime())
+      step(
+        "5. Freeze a golden set and a test set before the first batch",
+        "cairn freeze golden golden-v1 --view golden && cairn freeze test test-v1 --view test")
+      var goldenLabels: [String: [JSONValue]] = [:]
+      for image in golden + test {
+        let made = labels(image)
+        goldenLabels[image.name] = made
+        try repo.writeLabels(field: "ground_truth", key: image.name, labels: made)
+      }
+      try saveKeysView(repo, "golden", golden.map(\.name), "the golden QA set")
+      try saveKeysView(repo, "test", test.map(\.name), "the frozen test set")
+      _ = try repo.commit(
+        message: "Reviewed labels of the golden and test sets", now: currentTime())
+      let goldenSet = try repo.freeze(
+        .golden, name: "golden-v1", view: "golden", revision: nil, now: currentTime())
+      let testSet = try repo.freeze(
+        .test, name: "test-v1", view: "test", revision: nil, now: currentTime())
       Output.line(
-        "   [main \(first.id.short)] \(first.changes.count) files, \(first.objectsWritten) objects in one pack"
-      )
+        "   refs/golden/golden-v1: \(goldenSet.samples) samples; refs/frozen/test-v1: "
+          + "\(testSet.samples) samples (neither can ever move)")
 
       step(
-        "7. Tag a training split and save it as a view",
-        "cairn tags add train --take \(max(1, images * 3 / 4)) --seed 7 && "
-          + "cairn view save training --match '\"train\" in tags'")
+        "6. Batch 1: an annotator labels the rest (and, blind, the golden samples)",
+        "cairn commit -m \"Batch 1: …\"")
+      var boxCount = 0
+      for image in rest {
+        let made = labels(image)
+        boxCount += made.count
+        try repo.writeLabels(field: "ground_truth", key: image.name, labels: made)
+      }
+      // The annotator's golden labels carry known errors: a loose box, a missed box.
+      for (index, image) in golden.enumerated() {
+        var made = goldenLabels[image.name] ?? []
+        if index == 0, var first = made.first?.object,
+          let box = first["bbox"]?.array?.compactMap(\.number), box.count == 4
+        {
+          first["bbox"] = .array(
+            [box[0] - 0.02, box[1] - 0.02, box[2] + 0.04, box[3] + 0.04].map {
+              .double((min(max($0, 0), 1) * 10_000).rounded() / 10_000)
+            })
+          made[0] = .object(first)
+        }
+        if index == golden.count - 1 && made.count > 1 { made.removeLast() }
+        try repo.writeLabels(field: "ground_truth", key: image.name, labels: made)
+      }
+      let status = try repo.status()
+      for (group, changes) in status.groups {
+        Output.line("   \(group): \(changes.count) changed")
+      }
+      let first = try repo.commit(
+        message: "Batch 1: \(rest.count) images with ground-truth boxes", now: currentTime())
+      Output.line(
+        "   [main \(first.id.short)] \(first.changes.count) files, \(first.objectsWritten) objects "
+          + "in one pack (\(boxCount) new boxes)")
+      try report(repo, "7. Golden QA after batch 1")
+
+      step(
+        "8. Tag a training split and save it as a view",
+        "cairn tags add train --view … && cairn view save training --match '\"train\" in tags'")
       let tagged = try repo.editTags(
-        ["train"], add: true,
-        selection: SampleSelection(stages: [.take(count: max(1, images * 3 / 4), seed: 7)]),
+        ["train"], add: true, selection: SampleSelection(stages: [.keys(rest.map(\.name))]),
         labels: nil)
       let trainTag = try CairnError.wrap {
         try QueryParser.parse("\"train\" in tags", context: .sample)
@@ -112,12 +158,15 @@ extension Cairn {
           + "[main \(split.id.short)]")
 
       step(
-        "8. Export the training view for Ultralytics",
-        "cairn export yolo --view training --field ground_truth --out exports/training-yolo")
+        "9. Check for leakage and export the training view for Ultralytics",
+        "cairn check leakage && cairn export yolo --view training --field ground_truth "
+          + "--out exports/training-yolo")
       let exportDirectory = root + "/exports/training-yolo"
       let commit = try repo.resolve("HEAD")
       let source = DataSource.revision(commit.hex)
       let selected = try repo.evaluate(try repo.view(named: "training", in: source), in: source)
+      let leaks = try repo.leaks(keys: selected.keys, at: commit)
+      Output.line("   \(leaks.count) test sample(s) found in the training view")
       let batch = try repo.exportBatch(
         revision: commit.hex, field: "ground_truth", keys: selected.keys, view: "training")
       try CairnError.wrap { try FileIO.makeDirectories(exportDirectory) }
@@ -128,41 +177,55 @@ extension Cairn {
         "   \(batch.samples.count) images, \(batch.samples.reduce(0) { $0 + $1.labels.count }) "
           + "boxes; data.yaml and cairn-export.json (commit \(commit.short), view training)")
 
-      step("9. Relabel on a branch", "cairn switch -c relabel")
-      _ = try repo.switchBranch("relabel", create: true)
-      let edited = dataset[0]
-      if var file = try repo.readLabels(field: "ground_truth", key: edited.name),
-        var label = file.labels.first?.object,
-        let box = label["bbox"]?.array?.compactMap(\.number), box.count == 4
-      {
-        label["bbox"] = .array(
-          [box[0] + 0.01, box[1] + 0.01, box[2] - 0.02, box[3] - 0.02].map {
-            .double(($0 * 10_000).rounded() / 10_000)
-          })
-        file.labels[0] = .object(label)
-        try repo.writeLabels(field: "ground_truth", key: edited.name, labels: file.labels)
+      step(
+        "10. Batch 2 on a branch: the annotator fixes the golden errors", "cairn switch -c batch-2")
+      _ = try repo.switchBranch("batch-2", create: true)
+      for image in golden {
+        try repo.writeLabels(
+          field: "ground_truth", key: image.name, labels: goldenLabels[image.name] ?? [])
       }
-      let second = try repo.commit(
-        message: "Tighten the first box of \(edited.name)", now: currentTime())
+      let second = try repo.commit(message: "Batch 2: fixes after golden QA", now: currentTime())
       Output.line(
-        "   [relabel \(second.id.short)] \(second.changes.map(\.path).joined(separator: ", "))")
+        "   [batch-2 \(second.id.short)] \(second.changes.map(\.path).joined(separator: ", "))")
+      try report(repo, "11. Golden QA after batch 2")
 
-      step("10. History of one sample", "cairn log --oneline -- \(edited.name)")
-      for commit in try repo.log(from: nil, keys: [edited.name], limit: nil) {
+      step("12. Merge batch 2 into main", "cairn switch main && cairn merge batch-2")
+      _ = try repo.switchBranch("main", create: false)
+      let merged = try repo.merge("batch-2", message: nil, now: currentTime())
+      Output.line("   \(merged.kind.rawValue): main at \(merged.commit?.short ?? "?")")
+
+      let edited = golden[0].name
+      step("13. History of one sample", "cairn log --oneline -- \(edited)")
+      for commit in try repo.log(from: nil, keys: [edited], limit: nil) {
         Output.line("   \(commit.id.short) \(commit.summary)")
       }
 
-      step("11. Back to main", "cairn switch main")
-      let back = try repo.switchBranch("main", create: false)
-      Output.line(
-        "   \(back.filesWritten) file(s) restored; branches: "
-          + (try repo.branches()).map { ($0.isCurrent ? "*" : "") + $0.name }.joined(separator: " ")
-      )
-
-      step("12. Plain git sees ordinary commits", "git log --oneline --all")
+      step("14. Plain git sees ordinary commits and protected refs", "git log --oneline --all")
       Output.line("   try: git -C \(directory) log --oneline --all && git -C \(directory) fsck")
       Output.line(
-        "\nDone. Explore with: cairn -C \(directory) … (status, log, show HEAD:\(edited.name))")
+        "\nDone. Explore with: cairn -C \(directory) … (status, log, show HEAD:\(edited), "
+          + "qa golden golden-v1 --history, protect list)")
+    }
+
+    private func saveKeysView(
+      _ repo: CairnRepository, _ name: String, _ keys: [String], _ description: String
+    ) throws {
+      try repo.saveView(
+        name, ViewDefinition(description: description, stages: [.keys(keys)]), replace: true)
+    }
+
+    private func report(_ repo: CairnRepository, _ title: String) throws {
+      step(title, "cairn qa golden golden-v1")
+      let report = try repo.goldenReport(set: "golden-v1", revision: nil, field: "ground_truth")
+      let total = report.overall
+      func percent(_ value: Double?) -> String {
+        value.map { String(Int(($0 * 100).rounded())) + "%" } ?? "-"
+      }
+      Output.line(
+        "   precision \(percent(total.precision)), recall \(percent(total.recall)), mean IoU "
+          + (total.meanIoU.map { String(Int(($0 * 1000).rounded())) + "‰" } ?? "-")
+          + ", \(report.missing.count) missed, \(report.extra.count) extra, "
+          + "\(report.confusions.values.flatMap(\.values).reduce(0, +)) confused")
     }
 
     private func step(_ title: String, _ command: String) {

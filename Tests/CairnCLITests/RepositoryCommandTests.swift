@@ -211,9 +211,10 @@ import Testing
     defer { dir.remove() }
     let result = try cairn("demo", "demo", in: dir.path)
     #expect(result.exitCode == 0, "\(result)")
-    #expect(result.stdout.contains("Commit the batch"))
+    #expect(result.stdout.contains("Batch 1: an annotator labels the rest"))
     let repo = dir.appending("demo")
-    #expect(try git("log", "--oneline", "--all", in: repo).stdout.split(separator: "\n").count == 4)
+    // init, reviewed labels, the two frozen sets, batch 1, training split, batch 2.
+    #expect(try git("log", "--oneline", "--all", in: repo).stdout.split(separator: "\n").count == 7)
     // The demo uses a schema, tags and a saved view, and exports the view with a manifest.
     let schema = try JSONParser.parse(
       try String(contentsOfFile: repo + "/schema.json", encoding: .utf8))
@@ -221,6 +222,18 @@ import Testing
     let view = try envelope(
       try cairn("view", "apply", "training", "--count", "--json", in: repo), "cairn.view-apply/v1")
     #expect(view["count"] == .int(18))
+    // A golden set and a test set were frozen before the first batch, and golden QA shows
+    // batch 2 fixed batch 1's errors.
+    let sets = try envelope(try cairn("protect", "list", "--json", in: repo), "cairn.protected/v1")
+    #expect(
+      sets["sets"]?.array?.compactMap { $0["name"]?.string }.sorted() == ["golden-v1", "test-v1"])
+    #expect(result.stdout.contains("Golden QA after batch 1"))
+    let history = try envelope(
+      try cairn("qa", "golden", "golden-v1", "--history", "--json", in: repo), "cairn.qa-golden/v1")
+    let recalls = (history["history"]?.array ?? []).compactMap { $0["overall"]?["recall"]?.number }
+    #expect(recalls.first == 1, "after batch 2")
+    #expect(recalls.contains { $0 < 1 }, "batch 1 missed a golden box")
+    #expect(try cairn("check", "leakage", in: repo).exitCode == 0)
     let tags = try cairn("tags", "list", in: repo)
     #expect(tags.stdout.contains("train"), "\(tags)")
     let manifest = try JSONParser.parse(
@@ -228,7 +241,8 @@ import Testing
     )
     #expect(manifest["view"] == .string("training"))
     #expect(manifest["samples"] == .int(18))
-    #expect(manifest["commit"]?.string == (try revParse("main", in: repo)))
+    // The export was made from the commit of the training split (batch 2 came later).
+    #expect(manifest["commit"]?.string == (try revParse("main~1", in: repo)))
     #expect(FileManager.default.fileExists(atPath: repo + "/exports/training-yolo/data.yaml"))
     #expect(try git("status", "--porcelain", in: repo).stdout.isEmpty)
     #expect(try cairn("status", "--json", in: repo).stdout.contains("\"clean\":true"))
