@@ -14,6 +14,15 @@ extension Cairn {
   }
 }
 
+/// The sample and field a label command edits.
+struct LabelTarget: ParsableArguments {
+  @Argument(help: "The sample key.")
+  var key: String
+
+  @Option(help: "The label field.")
+  var field: String
+}
+
 /// The content of a label given on the command line.
 struct LabelOptions: ParsableArguments {
   @Option(name: .customLong("class"), help: "The class (the label's \"label\").")
@@ -156,11 +165,7 @@ extension Cairn.Label {
     @OptionGroup var repository: RepositoryOptions
     @OptionGroup var label: LabelOptions
 
-    @Argument(help: "The sample key.")
-    var key: String
-
-    @Option(help: "The label field.")
-    var field: String
+    @OptionGroup var target: LabelTarget
 
     @Option(help: "The new label's id (default: 32 random hexadecimal digits).")
     var id: String?
@@ -171,7 +176,7 @@ extension Cairn.Label {
     func run() async throws {
       let repo = try repository.open()
       let newID = id ?? LabelID.make()
-      let (field, label) = (self.field, self.label)
+      let (key, field, label) = (target.key, target.field, self.label)
       try repo.editLabels(key: key, field: field) {
         (labels: inout [JSONValue], schema: Schema) throws(CairnError) in
         guard let definition = schema.fields[field] else { return }
@@ -200,11 +205,7 @@ extension Cairn.Label {
     @OptionGroup var repository: RepositoryOptions
     @OptionGroup var label: LabelOptions
 
-    @Argument(help: "The sample key.")
-    var key: String
-
-    @Option(help: "The label field.")
-    var field: String
+    @OptionGroup var target: LabelTarget
 
     @Option(help: "The id of the label to change.")
     var id: String
@@ -214,7 +215,9 @@ extension Cairn.Label {
 
     func run() async throws {
       let repo = try repository.open()
-      let (field, label, id, unset, key) = (self.field, self.label, self.id, unsetAttr, self.key)
+      let (field, label, id, unset, key) = (
+        target.field, self.label, self.id, unsetAttr, target.key
+      )
       try repo.editLabels(key: key, field: field) {
         (labels: inout [JSONValue], schema: Schema) throws(CairnError) in
         guard let definition = schema.fields[field] else { return }
@@ -238,11 +241,7 @@ extension Cairn.Label {
 
     @OptionGroup var repository: RepositoryOptions
 
-    @Argument(help: "The sample key.")
-    var key: String
-
-    @Option(help: "The label field.")
-    var field: String
+    @OptionGroup var target: LabelTarget
 
     @Option(help: "The id of a label to remove (repeatable).")
     var id: [String] = []
@@ -256,7 +255,7 @@ extension Cairn.Label {
 
     func run() async throws {
       let repo = try repository.open()
-      let (field, ids, all, key) = (self.field, Swift.Set(id), self.all, self.key)
+      let (field, ids, all, key) = (target.field, Swift.Set(id), self.all, target.key)
       let removed = try repo.editLabels(key: key, field: field) {
         (labels: inout [JSONValue], _: Schema) throws(CairnError) -> Int in
         let before = labels.count

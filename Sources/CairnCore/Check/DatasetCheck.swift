@@ -295,13 +295,7 @@ extension CairnRepository {
   /// What a staged schema change makes a commit check again.
   private func stagedSchemaRecheck(_ schema: Schema?) throws(CairnError) -> SchemaCheck {
     guard let schema else { return SchemaCheck(schema: nil) }
-    guard let head = try? resolve("HEAD"), let headSchema = try? self.schema(at: head.hex) else {
-      return SchemaCheck(schema: schema, fields: nil, samples: true)
-    }
-    if headSchema == schema { return SchemaCheck(schema: schema) }
-    let names = Set(schema.fields.keys).union(headSchema.fields.keys)
-    return SchemaCheck(
-      schema: schema, fields: names.filter { schema.fields[$0] != headSchema.fields[$0] },
-      samples: schema.sampleFields != headSchema.sampleFields)
+    let head = try? resolve("HEAD")
+    return SchemaCheck(from: head.flatMap { try? self.schema(at: $0.hex) }, to: schema)
   }
 }

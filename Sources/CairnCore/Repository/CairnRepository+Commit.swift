@@ -355,14 +355,7 @@ extension CairnRepository {
       guard let bytes = try? git.readBlob(id) else { return nil }
       return try? Schema.parse(bytes)
     }
-    guard let headSchema else {
-      return SchemaCheck(schema: schema, fields: nil, samples: true)
-    }
-    if headSchema == schema { return SchemaCheck(schema: schema) }
-    let names = Set(schema.fields.keys).union(headSchema.fields.keys)
-    return SchemaCheck(
-      schema: schema, fields: names.filter { schema.fields[$0] != headSchema.fields[$0] },
-      samples: schema.sampleFields != headSchema.sampleFields)
+    return SchemaCheck(from: headSchema, to: schema)
   }
 
   /// Rules that involve more than one file: labels need their sample, the manifest and schema
@@ -432,6 +425,26 @@ struct SchemaCheck {
   var fields: Set<String>? = []
   /// Whether sample fields changed, so every sample record is checked again.
   var samples = false
+
+  init(schema: Schema?, fields: Set<String>? = [], samples: Bool = false) {
+    self.schema = schema
+    self.fields = fields
+    self.samples = samples
+  }
+
+  /// What changing the schema from `old` (nil: none, or unreadable) to `new` makes a commit
+  /// check again: the label fields whose definition changed, and every sample record when the
+  /// sample fields changed.
+  init(from old: Schema?, to new: Schema) {
+    guard let old else {
+      self.init(schema: new, fields: nil, samples: true)
+      return
+    }
+    let names = Set(new.fields.keys).union(old.fields.keys)
+    self.init(
+      schema: new, fields: names.filter { new.fields[$0] != old.fields[$0] },
+      samples: new.sampleFields != old.sampleFields)
+  }
 
   /// Whether the schema differs from `HEAD`'s.
   var changes: Bool { schema != nil && (fields == nil || !(fields ?? []).isEmpty || samples) }
