@@ -206,13 +206,97 @@ package final class GitRemote {
     return Int(git_remote_stats(pointer)?.pointee.received_objects ?? 0)
   }
 
+  /// Sends `updates` and returns the remote's answer for each reference.
+  ///
+  /// libgit2 1.5 sends what the local reference of the same name holds, which the caller has
+  /// just read into `new`.
+  ///
+  /// Each update names the value the remote held when ``connect(forPush:)`` listed it; the
+  /// reference moves only if it still holds it. Over git's protocols (`git://`, `ssh://`,
+  /// `https://`) the server checks that, since the listing and the push share the connection,
+  /// and runs its hooks. Over `file://` and plain paths libgit2 writes the remote's
+  /// references itself, overwriting whatever they hold; so there the objects go to temporary
+  /// references (`refs/cairn/incoming/…`), then each reference is moved with compare-and-swap
+  /// in the remote repository through ``GitRepository/updateReference(_:to:expected:message:)``
+  /// (which also never moves a protected set), and the temporary references are deleted.
+  /// Remote-tracking references of the updated branches follow.
+  ///
+  /// - Parameter updates: What to write; `force` allows an update that is not a fast-forward.
+  /// - Returns: One status per update; a refused one carries the reason.
+  /// - Throws: `GitError` `.network`, `.authentication`, or `.nonFastForward`.
+  package func push(_ updates: [PushUpdate]) throws(GitError) -> [PushStatus] {
+    if let path = localPath { return try pushLocally(updates, into: path) }
+    return try push(
+      refspecs: updates.map { ($0.force ? "+" : "") + "\($0.reference):\($0.reference)" })
+  }
+
+  private func pushLocally(_ updates: [PushUpdate], into path: String) throws(GitError)
+    -> [PushStatus]
+  {
+    let staging = "refs/cairn/incoming/\(getpid())-\(time(nil))/"
+    let sent = try push(
+      refspecs: updates.map { "+\($0.reference):\(staging)\($0.reference)" })
+    if let refused = sent.first(where: { $0.rejection != nil }) {
+      throw GitError(
+        .other, "\(url) refused \(refused.reference): \(refused.rejection ?? "")",
+        function: "git_remote_push")
+    }
+    let server = try GitRepository.open(at: path)
+    var statuses: [PushStatus] = []
+    for update in updates {
+      do {
+        try server.updateReference(
+          update.reference, to: update.new, expected: update.expected,
+          message: "push from cairn")
+        statuses.append(PushStatus(reference: update.reference, rejection: nil))
+        updateTrackingReference(update.reference, to: update.new)
+      } catch {
+        statuses.append(PushStatus(reference: update.reference, rejection: error.message))
+      }
+      try? server.deleteReference(staging + update.reference, expected: update.new)
+    }
+    if updates.contains(where: { GitRepository.isProtected($0.reference) }) {
+      try? server.packReferences()
+    }
+    return statuses
+  }
+
+  /// Moves the remote-tracking reference that a fetch refspec maps `reference` to.
+  private func updateTrackingReference(_ reference: String, to id: ObjectID) {
+    for index in 0..<git_remote_refspec_count(pointer) {
+      guard let spec = git_remote_get_refspec(pointer, index),
+        git_refspec_direction(spec) == GIT_DIRECTION_FETCH,
+        git_refspec_src_matches(spec, reference) != 0
+      else { continue }
+      var buffer = git_buf()
+      defer { git_buf_dispose(&buffer) }
+      guard git_refspec_transform(&buffer, spec, reference) == 0, let raw = buffer.ptr else {
+        continue
+      }
+      let name = String(cString: raw)
+      guard !GitRepository.isProtected(name), !name.hasPrefix("refs/heads/") else { continue }
+      var oid = id.gitOID
+      var out: OpaquePointer?
+      if git_reference_create(&out, repository.pointer, name, &oid, 1, "cairn push") == 0 {
+        git_reference_free(out)
+      }
+    }
+    git_error_clear()
+  }
+
+  /// The folder of a `file://` or plain-path remote; nil for network URLs.
+  private var localPath: String? {
+    if url.hasPrefix("file://") { return percentDecoded(String(url.dropFirst("file://".count))) }
+    if url.contains("://") { return nil }
+    if let colon = url.firstIndex(of: ":"), !url[..<colon].contains("/") { return nil }
+    return url
+  }
+
   /// Sends what `refspecs` name and returns the server's answer for each reference.
   ///
   /// A refspec without a leading `+` is refused by libgit2 when it is not a fast-forward.
   /// Remote-tracking references of the pushed branches are updated.
-  ///
-  /// - Throws: `GitError` `.network`, `.authentication`, or `.nonFastForward`.
-  package func push(refspecs: [String]) throws(GitError) -> [PushStatus] {
+  private func push(refspecs: [String]) throws(GitError) -> [PushStatus] {
     var options = git_push_options()
     try check(
       git_push_options_init(&options, UInt32(GIT_PUSH_OPTIONS_VERSION)), "git_push_options_init")
@@ -228,6 +312,43 @@ package final class GitRemote {
     }
     return state.pushStatuses
   }
+}
+
+/// One reference a push writes on the remote, under the same name as here.
+package struct PushUpdate: Sendable, Equatable {
+  /// The full name (`refs/heads/main`, `refs/frozen/t1`).
+  package var reference: String
+  /// The object to point it at.
+  package var new: ObjectID
+  /// What the remote holds now (as listed); nil when the reference must not exist there.
+  package var expected: ObjectID?
+  /// Allow an update that is not a fast-forward.
+  package var force: Bool
+
+  package init(reference: String, new: ObjectID, expected: ObjectID?, force: Bool = false) {
+    self.reference = reference
+    self.new = new
+    self.expected = expected
+    self.force = force
+  }
+}
+
+/// `%XX` escapes of a `file://` URL's path decoded.
+private func percentDecoded(_ text: String) -> String {
+  guard text.contains("%") else { return text }
+  var bytes: [UInt8] = []
+  var input = Array(text.utf8)[...]
+  while let byte = input.popFirst() {
+    if byte == UInt8(ascii: "%"), input.count >= 2,
+      let value = UInt8(String(decoding: input.prefix(2), as: UTF8.self), radix: 16)
+    {
+      bytes.append(value)
+      input = input.dropFirst(2)
+    } else {
+      bytes.append(byte)
+    }
+  }
+  return String(decoding: bytes, as: UTF8.self)
 }
 
 extension GitRepository {

@@ -295,9 +295,9 @@ extension CairnRepository {
   /// anything is sent: a protected set that exists on both sides with different commits
   /// refuses the whole push (with or without `force`: a set never moves, so it is never sent
   /// with `+`); a branch update that is not a fast-forward is refused unless `force`. The
-  /// server moves the branch only if it still points where the listing said (its own
-  /// compare-and-swap on the old value) — except over `file://` and plain paths, where libgit2
-  /// writes the remote's references itself and no server hook runs.
+  /// remote moves each reference only if it still points where the listing said
+  /// (``GitRemote/push(_:)``: the server's check over git's protocols, Cairn's own
+  /// compare-and-swap in the remote repository over `file://` and plain paths).
   ///
   /// - Parameters:
   ///   - remote: The remote; nil for the current branch's upstream remote, else `origin`.
@@ -333,13 +333,13 @@ extension CairnRepository {
     for reference in try CairnError.wrap(nil, { try connection.connect(forPush: true) }) {
       advertised[reference.name] = reference.id
     }
-    var refspecs: [String] = []
+    var sends: [PushUpdate] = []
     var updates: [ReferenceUpdate] = []
     var differing: [CairnError.Violation] = []
     for prefix in GitRepository.protectedPrefixes {
       for (reference, id) in try CairnError.wrap(nil, { try git.references(withPrefix: prefix) }) {
         guard let theirs = advertised[reference] else {
-          refspecs.append("\(reference):\(reference)")
+          sends.append(PushUpdate(reference: reference, new: id, expected: nil))
           updates.append(ReferenceUpdate(reference: reference, old: nil, new: id, kind: .created))
           continue
         }
@@ -360,17 +360,17 @@ extension CairnRepository {
       let reference = "refs/heads/" + name
       let theirs = advertised[reference]
       if theirs == nil {
-        refspecs.append("\(reference):\(reference)")
+        sends.append(PushUpdate(reference: reference, new: id, expected: nil))
         updates.append(ReferenceUpdate(reference: reference, old: nil, new: id, kind: .created))
       } else if let theirs, theirs != id {
         let known = git.contains(theirs)
         let base = try CairnError.wrap { known ? try git.mergeBase(theirs, id) : nil }
         if base == theirs {
-          refspecs.append("\(reference):\(reference)")
+          sends.append(PushUpdate(reference: reference, new: id, expected: theirs))
           updates.append(
             ReferenceUpdate(reference: reference, old: theirs, new: id, kind: .fastForward))
         } else if force {
-          refspecs.append("+\(reference):\(reference)")
+          sends.append(PushUpdate(reference: reference, new: id, expected: theirs, force: true))
           updates.append(ReferenceUpdate(reference: reference, old: theirs, new: id, kind: .forced))
         } else {
           throw CairnError(
@@ -382,10 +382,10 @@ extension CairnRepository {
         }
       }
     }
-    if refspecs.isEmpty {
+    if sends.isEmpty {
       return PushResult(remote: remoteName, url: connection.url, updates: [])
     }
-    let statuses = try CairnError.wrap { try connection.push(refspecs: refspecs) }
+    let statuses = try CairnError.wrap { try connection.push(sends) }
     let refused = statuses.filter { $0.rejection != nil }
     if !refused.isEmpty {
       let accepted = statuses.filter { $0.rejection == nil }.map(\.reference)
