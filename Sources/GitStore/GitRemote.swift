@@ -141,6 +141,9 @@ package final class GitRemote {
 
   deinit { git_remote_free(pointer) }
 
+  /// `remote.<name>.pushurl`, when configured.
+  package var pushURL: String? { git_remote_pushurl(pointer).map { String(cString: $0) } }
+
   /// `remote.<name>.fetch`.
   package var fetchRefspecs: [String] {
     var array = git_strarray()
@@ -238,7 +241,7 @@ package final class GitRemote {
       refspecs: updates.map { "+\($0.reference):\(staging)\($0.reference)" })
     if let refused = sent.first(where: { $0.rejection != nil }) {
       throw GitError(
-        .other, "\(url) refused \(refused.reference): \(refused.rejection ?? "")",
+        .other, "\(path) refused \(refused.reference): \(refused.rejection ?? "")",
         function: "git_remote_push")
     }
     let server = try GitRepository.open(at: path)
@@ -284,12 +287,15 @@ package final class GitRemote {
     git_error_clear()
   }
 
-  /// The folder of a `file://` or plain-path remote; nil for network URLs.
+  /// The folder pushes go to for a `file://` or plain-path remote; nil for network URLs.
   private var localPath: String? {
-    if url.hasPrefix("file://") { return percentDecoded(String(url.dropFirst("file://".count))) }
-    if url.contains("://") { return nil }
-    if let colon = url.firstIndex(of: ":"), !url[..<colon].contains("/") { return nil }
-    return url
+    let target = pushURL ?? url
+    if target.hasPrefix("file://") {
+      return percentDecoded(String(target.dropFirst("file://".count)))
+    }
+    if target.contains("://") { return nil }
+    if let colon = target.firstIndex(of: ":"), !target[..<colon].contains("/") { return nil }
+    return target
   }
 
   /// Sends what `refspecs` name and returns the server's answer for each reference.
@@ -308,7 +314,8 @@ package final class GitRemote {
       withStringArray(refspecs) { git_remote_push(pointer, $0, &options) }
     }
     if result < 0 {
-      throw state.error(result, "git_remote_push", url: url, action: "cannot push to")
+      throw state.error(
+        result, "git_remote_push", url: pushURL ?? url, action: "cannot push to")
     }
     return state.pushStatuses
   }
@@ -365,14 +372,8 @@ extension GitRepository {
   /// - Throws: `GitError` `.notFound` when there is no remote of that name.
   package func remote(named name: String) throws(GitError) -> RemoteConfiguration {
     let remote = try GitRemote(repository: self, name: name)
-    var pushURL: String?
-    var out: OpaquePointer?
-    if git_remote_lookup(&out, pointer, name) == 0, let out {
-      pushURL = git_remote_pushurl(out).map { String(cString: $0) }
-      git_remote_free(out)
-    }
     return RemoteConfiguration(
-      name: name, url: remote.url, pushURL: pushURL, fetchRefspecs: remote.fetchRefspecs)
+      name: name, url: remote.url, pushURL: remote.pushURL, fetchRefspecs: remote.fetchRefspecs)
   }
 
   /// Opens a configured remote, not yet connected.

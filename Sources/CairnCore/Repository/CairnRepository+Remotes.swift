@@ -329,6 +329,7 @@ extension CairnRepository {
       pushed = (name, id)
     }
     let connection = try openRemote(remoteName)
+    let target = connection.pushURL ?? connection.url
     var advertised: [String: ObjectID] = [:]
     for reference in try CairnError.wrap(nil, { try connection.connect(forPush: true) }) {
       advertised[reference.name] = reference.id
@@ -352,7 +353,7 @@ extension CairnRepository {
     if !differing.isEmpty {
       throw CairnError(
         .protectedReference,
-        "push to \(remoteName) (\(connection.url)) refused, nothing was sent: \(differing.count) "
+        "push to \(remoteName) (\(target)) refused, nothing was sent: \(differing.count) "
           + "protected set(s) differ from the remote's, and a protected set never moves",
         violations: differing)
     }
@@ -383,7 +384,7 @@ extension CairnRepository {
       }
     }
     if sends.isEmpty {
-      return PushResult(remote: remoteName, url: connection.url, updates: [])
+      return PushResult(remote: remoteName, url: target, updates: [])
     }
     let statuses = try CairnError.wrap { try connection.push(sends) }
     let refused = statuses.filter { $0.rejection != nil }
@@ -392,11 +393,11 @@ extension CairnRepository {
       throw CairnError(
         refused.contains { GitRepository.isProtected($0.reference) }
           ? .protectedReference : .pushRejected,
-        "\(remoteName) (\(connection.url)) refused \(refused.count) update(s)"
+        "\(remoteName) (\(target)) refused \(refused.count) update(s)"
           + (accepted.isEmpty ? "" : "; accepted \(accepted.joined(separator: ", "))"),
         violations: refused.map { CairnError.Violation($0.reference, $0.rejection ?? "refused") })
     }
-    return PushResult(remote: remoteName, url: connection.url, updates: updates)
+    return PushResult(remote: remoteName, url: target, updates: updates)
   }
 
   /// Clones a Cairn repository as git does (remote `origin`, the remote's default branch
