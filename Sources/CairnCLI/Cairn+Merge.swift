@@ -46,34 +46,46 @@ extension Cairn {
       guard let branch else { return }
       let outcome = try repo.merge(branch, message: message, now: currentTime())
       if json {
-        Output.json(
-          "cairn.merge/v1",
-          .object([
-            "result": .string(outcome.kind.rawValue),
-            "commit": outcome.commit.map { .string($0.hex) } ?? .null,
-            "files_changed": .int(Int64(outcome.filesChanged)),
-            "files_merged": .int(Int64(outcome.filesMerged)),
-            "conflicts": .array(outcome.conflicts.map(\.json)),
-          ]))
+        Output.json("cairn.merge/v1", Self.json(outcome))
       } else {
-        switch outcome.kind {
-        case .upToDate: Output.line("Already up to date.")
-        case .fastForward:
-          Output.line(
-            "Fast-forward to \(outcome.commit?.short ?? "?"): \(outcome.filesChanged) file(s)")
-        case .merged:
-          Output.line(
-            "Merged \(branch): merge commit \(outcome.commit?.short ?? "?"), "
-              + "\(outcome.filesChanged) file(s) changed, \(outcome.filesMerged) merged label by "
-              + "label")
-        case .conflicted:
-          for conflict in outcome.conflicts { Output.line(Conflicts.describe(conflict)) }
-        }
+        Output.lines(Self.lines(outcome, name: branch))
       }
+      try Self.stopOnConflicts(outcome, name: branch)
+    }
+
+    /// The body of `cairn.merge/v1` (also the `merge` member of `cairn.pull/v1`).
+    static func json(_ outcome: MergeOutcome) -> JSONValue {
+      .object([
+        "result": .string(outcome.kind.rawValue),
+        "commit": outcome.commit.map { .string($0.hex) } ?? .null,
+        "files_changed": .int(Int64(outcome.filesChanged)),
+        "files_merged": .int(Int64(outcome.filesMerged)),
+        "conflicts": .array(outcome.conflicts.map(\.json)),
+      ])
+    }
+
+    /// What a merge of `name` did, as text.
+    static func lines(_ outcome: MergeOutcome, name: String) -> [String] {
+      switch outcome.kind {
+      case .upToDate: ["Already up to date."]
+      case .fastForward:
+        ["Fast-forward to \(outcome.commit?.short ?? "?"): \(outcome.filesChanged) file(s)"]
+      case .merged:
+        [
+          "Merged \(name): merge commit \(outcome.commit?.short ?? "?"), "
+            + "\(outcome.filesChanged) file(s) changed, \(outcome.filesMerged) merged label by "
+            + "label"
+        ]
+      case .conflicted: outcome.conflicts.map(Conflicts.describe)
+      }
+    }
+
+    /// Exits with the conflicts code when the merge stopped on conflicts.
+    static func stopOnConflicts(_ outcome: MergeOutcome, name: String) throws(CairnError) {
       if outcome.kind == .conflicted {
         throw CairnError(
           .conflicts,
-          "merge of \(branch) stopped: \(outcome.conflicts.count) conflict(s); settle them with "
+          "merge of \(name) stopped: \(outcome.conflicts.count) conflict(s); settle them with "
             + "'cairn resolve --ours|--theirs [KEY|LABEL-ID]', then 'cairn commit'")
       }
     }

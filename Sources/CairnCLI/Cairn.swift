@@ -20,7 +20,8 @@ public struct Cairn: AsyncParsableCommand {
       Init.self, Import.self, Status.self, Commit.self, Log.self, Show.self, Branch.self,
       Switch.self, Checkout.self, SchemaCommand.self, Label.self, View.self, Tags.self,
       Check.self, Export.self, Merge.self, Conflicts.self, Resolve.self, Freeze.self, Protect.self,
-      QA.self, HooksCommand.self, Demo.self,
+      QA.self, HooksCommand.self, Clone.self, Remote.self, Fetch.self, Pull.self, Push.self,
+      Demo.self,
     ]
   )
 

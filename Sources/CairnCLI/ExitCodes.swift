@@ -22,6 +22,8 @@ enum ExitCodes {
   static let io: Int32 = 14
   static let conflicts: Int32 = 15
   static let protectedReference: Int32 = 16
+  static let remoteUnavailable: Int32 = 17
+  static let pushRejected: Int32 = 18
 
   static func code(for code: CairnError.Code) -> Int32 {
     switch code {
@@ -39,6 +41,8 @@ enum ExitCodes {
     case .io: io
     case .conflicts: conflicts
     case .protectedReference: protectedReference
+    case .remoteUnavailable: remoteUnavailable
+    case .pushRejected: pushRejected
     default: internalError
     }
   }

@@ -79,6 +79,17 @@ package enum FileIO {
     throw GitError(.io, "cannot remove \(path): \(errnoText())", function: "unlink")
   }
 
+  /// Removes a file, or a folder with everything in it; succeeds when `path` does not exist.
+  ///
+  /// Symbolic links are removed, never followed.
+  package static func removeTree(_ path: String) throws(GitError) {
+    guard let info = FileStat.of(path) else { return }
+    guard info.isDirectory else { return try remove(path) }
+    for name in list(path) ?? [] { try removeTree(path + "/" + name) }
+    if rmdir(path) == 0 || errno == ENOENT { return }
+    throw GitError(.io, "cannot remove \(path): \(errnoText())", function: "rmdir")
+  }
+
   /// Removes an empty directory, ignoring failure (it may hold untracked files).
   package static func removeDirectoryIfEmpty(_ path: String) {
     rmdir(path)

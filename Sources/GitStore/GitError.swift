@@ -31,6 +31,12 @@ package struct GitError: Error, Sendable, CustomStringConvertible {
     package static let invalidArgument = Code("invalid-argument")
     /// A protected reference (a frozen test set or golden set) would move or vanish.
     package static let protected = Code("protected")
+    /// A remote could not be reached or read (no repository at the URL, a transport error).
+    package static let network = Code("network")
+    /// A remote asked for credentials Cairn could not supply, or refused them.
+    package static let authentication = Code("authentication")
+    /// A push would rewrite a remote branch that has commits the pushed one lacks.
+    package static let nonFastForward = Code("non-fast-forward")
     /// Any other libgit2 failure.
     package static let other = Code("other")
   }

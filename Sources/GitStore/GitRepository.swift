@@ -6,7 +6,8 @@ internal import Glibc
 internal import Darwin
 #endif
 
-private let libgit2Initialised: Bool = {
+/// Initialises libgit2 once per process; read it before any other libgit2 call.
+let libgit2Initialised: Bool = {
   git_libgit2_init()
   return true
 }()
@@ -32,7 +33,8 @@ package enum Head: Sendable, Equatable {
 /// Not thread-safe: libgit2 objects must not be shared between threads, so each task opens its
 /// own `GitRepository`.
 package final class GitRepository {
-  private let pointer: OpaquePointer
+  /// The libgit2 handle; other owners in this module (``GitRemote``) borrow it.
+  let pointer: OpaquePointer
   private let odb: OpaquePointer
   /// The git directory (`…/.git` or the bare repository), without a trailing slash.
   package let gitDirectory: String
@@ -41,7 +43,8 @@ package final class GitRepository {
   /// Whole objects read straight from the packs; libgit2 answers the rest.
   private let packReader: PackReader
 
-  private init(pointer: OpaquePointer) throws(GitError) {
+  /// Takes ownership of a handle libgit2 returned.
+  init(pointer: OpaquePointer) throws(GitError) {
     self.pointer = pointer
     var odbPointer: OpaquePointer?
     try check(git_repository_odb(&odbPointer, pointer), "git_repository_odb")

@@ -11,7 +11,9 @@ import Testing
     ["tags", "add", "--help"], ["tags", "remove", "--help"], ["tags", "list", "--help"],
     ["import", "voc", "--help"], ["import", "cvat", "--help"],
     ["import", "labelstudio", "--help"], ["export", "voc", "--help"],
-    ["export", "cvat", "--help"], ["export", "labelstudio", "--help"],
+    ["export", "cvat", "--help"], ["export", "labelstudio", "--help"], ["clone", "--help"],
+    ["remote", "--help"], ["remote", "list", "--help"], ["remote", "add", "--help"],
+    ["remote", "remove", "--help"], ["fetch", "--help"], ["pull", "--help"], ["push", "--help"],
   ])
   func everyCommandHasHelp(arguments: [String]) throws {
     let result = try CommandRunner.cairn(arguments, in: "/")

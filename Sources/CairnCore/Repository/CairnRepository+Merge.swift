@@ -370,7 +370,7 @@ extension CairnRepository {
 
 extension Head {
   /// The branch HEAD is on, or nil when detached.
-  var branchName: String? {
+  package var branchName: String? {
     if case .branch(let name, _) = self { return name }
     return nil
   }

@@ -75,7 +75,7 @@ package final class CairnRepository {
     return repository
   }
 
-  private func checkFormat() throws(CairnError) {
+  func checkFormat() throws(CairnError) {
     let currentHead = try head()
     guard let head = currentHead.target else {
       throw CairnError(

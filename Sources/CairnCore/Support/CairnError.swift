@@ -41,6 +41,12 @@ public struct CairnError: Error, Sendable, CustomStringConvertible {
     public static let conflicts = Code("conflicts")
     /// A frozen test set or golden set would move or be deleted.
     public static let protectedReference = Code("protected-reference")
+    /// A remote cannot be reached or read: no repository at its URL, a transport error, or
+    /// credentials Cairn cannot give.
+    public static let remoteUnavailable = Code("remote-unavailable")
+    /// A push was refused: the remote branch has commits the pushed one lacks, or the server
+    /// declined the update.
+    public static let pushRejected = Code("push-rejected")
     /// An unexpected internal failure.
     public static let internalError = Code("internal")
   }
@@ -88,6 +94,8 @@ public struct CairnError: Error, Sendable, CustomStringConvertible {
     case .io: code = .io
     case .invalidArgument: code = .invalidInput
     case .protected: code = .protectedReference
+    case .network, .authentication: code = .remoteUnavailable
+    case .nonFastForward: code = .pushRejected
     default: code = .internalError
     }
     let text = context.map { "\($0): \(error.message)" } ?? error.message
