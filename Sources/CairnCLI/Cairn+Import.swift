@@ -6,7 +6,7 @@ extension Cairn {
   struct Import: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
       abstract: "Import data into the working tree.",
-      subcommands: [Images.self, YOLO.self])
+      subcommands: [Images.self, YOLO.self, COCO.self])
   }
 }
 

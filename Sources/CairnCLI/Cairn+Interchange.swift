@@ -143,6 +143,6 @@ extension Cairn {
         beside the labels: the commit id, the field, the view, the counts and the classes in \
         order, so a training run can say exactly which data it saw.
         """,
-      subcommands: [ExportYOLO.self])
+      subcommands: [ExportYOLO.self, ExportCOCO.self])
   }
 }
