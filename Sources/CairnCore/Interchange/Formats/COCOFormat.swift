@@ -45,11 +45,9 @@ package enum COCOFormat {
         "\(path) is a COCO results file (a JSON array); pass --images GT.json, the instances "
           + "file whose images and categories it refers to")
     }
-    let built = bytes.withUnsafeBytes { raw in
-      build(
-        annotations: main.annotations, catalog: catalog, bytes: raw, file: path,
-        catalogFile: imagesPath ?? path)
-    }
+    let built = build(
+      annotations: main.annotations, catalog: catalog, bytes: bytes, file: path,
+      catalogFile: imagesPath ?? path)
     problems += built.problems
     if !problems.isEmpty {
       throw CairnError(
@@ -57,15 +55,20 @@ package enum COCOFormat {
         "import refused: \(problems.count) problem(s) in the COCO file(s); nothing was written",
         violations: problems)
     }
-    return ExternalDataset(
+    var dataset = ExternalDataset(
       mediaDirectory: mediaDirectory ?? parent(of: imagesPath ?? path), classes: built.classes,
       fieldType: .detections, samples: built.samples)
+    if let table = built.labels {
+      dataset.deferredLabels = { index in table.labels(ofSample: index) }
+      dataset.deferredClasses = built.usedClasses
+    }
+    return dataset
   }
 
   // MARK: - Records
 
   /// An image or annotation id: COCO writes integers, some tools strings.
-  enum Identifier: Hashable {
+  enum Identifier: Hashable, Sendable {
     case int(Int64)
     case string(String)
 
@@ -78,7 +81,7 @@ package enum COCOFormat {
     }
   }
 
-  struct Image {
+  struct Image: Sendable {
     var id: Identifier?
     var fileName: String?
     var width: Int?
@@ -91,7 +94,7 @@ package enum COCOFormat {
   }
 
   /// One annotation, compact: its segmentation stays in the file's bytes until it is used.
-  struct Annotation {
+  struct Annotation: Sendable {
     var index: Int
     var id: Identifier?
     var imageID: Identifier?
@@ -385,13 +388,16 @@ package enum COCOFormat {
 
   struct Built {
     var classes: [String] = []
+    /// The classes annotations use, in order of first use.
+    var usedClasses: [String] = []
     var samples: [ExternalSample] = []
+    var labels: LabelTable?
     var problems: [CairnError.Violation] = []
   }
 
   /// Resolves annotations against the images and categories and makes the samples.
   static func build(
-    annotations: [Annotation], catalog: Document, bytes: UnsafeRawBufferPointer, file: String,
+    annotations: [Annotation], catalog: Document, bytes: [UInt8], file: String,
     catalogFile: String
   ) -> Built {
     var built = Built()
@@ -429,6 +435,7 @@ package enum COCOFormat {
       imageSlot[id] = index
     }
     // Annotations, grouped by image (a counting sort keeps the file's order within an image).
+    var usedNames: Set<String> = []
     var slots = [Int](repeating: -1, count: annotations.count)
     var counts = [Int](repeating: 0, count: catalog.images.count + 1)
     for (index, annotation) in annotations.enumerated() {
@@ -468,6 +475,9 @@ package enum COCOFormat {
             "bbox [\(box[0]), \(box[1]), \(box[2]), \(box[3])] has a negative width or height"))
         continue
       }
+      if let name = categoryNames[categoryID], usedNames.insert(name).inserted {
+        built.usedClasses.append(name)
+      }
       slots[index] = slot
       counts[slot + 1] += 1
     }
@@ -479,39 +489,71 @@ package enum COCOFormat {
       next[slot] += 1
     }
     built.samples.reserveCapacity(catalog.images.count)
+    var slotOfSample: [Int] = []
     for (slot, image) in catalog.images.enumerated() {
       guard let id = image.id, let fileName = image.fileName else { continue }
-      var sample = ExternalSample(
-        file: fileName, origin: "\(catalogFile): image \(id.text)", width: image.width,
-        height: image.height)
-      sample.labels.reserveCapacity(counts[slot + 1] - counts[slot])
-      for position in counts[slot]..<counts[slot + 1] {
-        let annotation = annotations[order[position]]
-        let origin = annotationOrigin(annotation, file: file)
-        guard let categoryID = annotation.categoryID, let className = categoryNames[categoryID],
-          let box = annotation.box
-        else { continue }
-        var members: [String: JSONValue] = [:]
-        if let area = annotation.area { members["area"] = area }
-        if annotation.crowd { members["crowd"] = .bool(true) }
-        if let score = annotation.score { members["confidence"] = score }
-        if let range = annotation.segmentation {
-          switch segmentation(bytes, range, width: image.width, height: image.height) {
-          case .success(let found):
-            for (name, value) in found { members[name] = value }
-          case .failure(let violation):
-            built.problems.append(CairnError.Violation(origin, violation.reason))
-            continue
-          }
-        }
-        sample.labels.append(
-          ExternalLabel(
-            className: className, sourceID: annotation.id?.text, members: members,
-            pixelBox: [box[0], box[1], box[2], box[3]], origin: origin))
-      }
-      built.samples.append(sample)
+      built.samples.append(
+        ExternalSample(
+          file: fileName, origin: "\(catalogFile): image \(id.text)", width: image.width,
+          height: image.height))
+      slotOfSample.append(slot)
     }
+    built.labels = LabelTable(
+      bytes: bytes, annotations: annotations, order: order, starts: counts,
+      slotOfSample: slotOfSample, images: catalog.images, categoryNames: categoryNames,
+      file: file)
     return built
+  }
+
+  /// Makes the labels of one image from the compact annotations, when the import needs them.
+  struct LabelTable: Sendable {
+    var bytes: [UInt8]
+    var annotations: [Annotation]
+    /// Annotation indices grouped by image slot: those of slot s are
+    /// `order[starts[s]..<starts[s + 1]]`.
+    var order: [Int]
+    var starts: [Int]
+    var slotOfSample: [Int]
+    var images: [Image]
+    var categoryNames: [Identifier: String]
+    var file: String
+
+    /// The labels of sample `index`, and the segmentations that could not be read.
+    func labels(ofSample index: Int) -> (labels: [ExternalLabel], problems: [CairnError.Violation])
+    {
+      let slot = slotOfSample[index]
+      let image = images[slot]
+      var labels: [ExternalLabel] = []
+      var problems: [CairnError.Violation] = []
+      labels.reserveCapacity(starts[slot + 1] - starts[slot])
+      bytes.withUnsafeBytes { raw in
+        for position in starts[slot]..<starts[slot + 1] {
+          let annotation = annotations[order[position]]
+          let origin = annotationOrigin(annotation, file: file)
+          guard let categoryID = annotation.categoryID,
+            let className = categoryNames[categoryID], let box = annotation.box
+          else { continue }
+          var members: [String: JSONValue] = [:]
+          if let area = annotation.area { members["area"] = area }
+          if annotation.crowd { members["crowd"] = .bool(true) }
+          if let score = annotation.score { members["confidence"] = score }
+          if let range = annotation.segmentation {
+            switch segmentation(raw, range, width: image.width, height: image.height) {
+            case .success(let found):
+              for (name, value) in found { members[name] = value }
+            case .failure(let violation):
+              problems.append(CairnError.Violation(origin, violation.reason))
+              continue
+            }
+          }
+          labels.append(
+            ExternalLabel(
+              className: className, sourceID: annotation.id?.text, members: members,
+              pixelBox: [box[0], box[1], box[2], box[3]], origin: origin))
+        }
+      }
+      return (labels, problems)
+    }
   }
 
   /// Integers in numeric order before strings in byte order.
@@ -524,7 +566,7 @@ package enum COCOFormat {
     }
   }
 
-  private static func annotationOrigin(_ annotation: Annotation, file: String) -> String {
+  static func annotationOrigin(_ annotation: Annotation, file: String) -> String {
     if let id = annotation.id { return "\(file): annotation \(id.text)" }
     return "\(file): annotations[\(annotation.index)]"
   }
