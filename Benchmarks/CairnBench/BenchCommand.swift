@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 
 /// `cairn-bench`: measures Cairn's commit and tree walk against git on the same files.
 @main
@@ -10,7 +11,9 @@ struct BenchCommand: ParsableCommand {
       Generates N synthetic samples (a sample record and a label file each) in Cairn's format \
       v1, writes the same bytes into a Cairn repository and a plain git repository, and times \
       Cairn against git add+commit, git fast-import, git diff --name-only and libgit2's \
-      tree-to-tree diff. Targets that are missed print FAIL; the exit status stays 0.
+      tree-to-tree diff. With --coco-images and --coco-boxes, imports a synthetic COCO file \
+      with the release cairn binary instead, measuring its time and peak memory against \
+      python3's json.load. Targets that are missed print FAIL; the exit status stays 0.
       """)
 
   @Option(help: "The number of samples to generate (at least 100).")
@@ -25,8 +28,23 @@ struct BenchCommand: ParsableCommand {
   @Option(help: "The generator seed.")
   var seed: UInt64 = 42
 
+  @Option(help: "COCO mode: the number of images of the synthetic COCO file.")
+  var cocoImages: Int?
+
+  @Option(help: "COCO mode: the number of boxes (annotations) of the synthetic COCO file.")
+  var cocoBoxes = 1_000_000
+
+  @Option(help: "COCO mode: points of each box's segmentation polygon (0: none).")
+  var cocoPolygonPoints = 0
+
+  @Option(help: "COCO mode: the cairn executable (default: the one beside cairn-bench).")
+  var cairn: String?
+
   func validate() throws {
     if samples < 100 { throw ValidationError("--samples must be at least 100") }
+    if let cocoImages, cocoImages < 1 || cocoBoxes < 1 || cocoPolygonPoints < 0 {
+      throw ValidationError("--coco-images and --coco-boxes must be at least 1")
+    }
   }
 
   func run() throws {
@@ -37,6 +55,16 @@ struct BenchCommand: ParsableCommand {
       } else {
         workspace.remove()
       }
+    }
+    if let cocoImages {
+      let beside = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
+        .appendingPathComponent("cairn").path
+      let report = try COCOBenchmark(
+        images: cocoImages, boxes: cocoBoxes, polygonPoints: cocoPolygonPoints, seed: seed,
+        workspace: workspace, cairn: cairn ?? beside
+      ).run()
+      report.print()
+      return
     }
     let dataset = SyntheticDataset(count: samples, seed: seed)
     let report = try Benchmark(dataset: dataset, workspace: workspace).run()
