@@ -47,7 +47,7 @@ package enum COCOFormat {
     }
     let built = build(
       annotations: main.annotations, catalog: catalog, bytes: bytes, file: path,
-      catalogFile: imagesPath ?? path)
+      catalogFile: imagesPath ?? path, results: main.isResults)
     problems += built.problems
     if !problems.isEmpty {
       throw CairnError(
@@ -398,7 +398,7 @@ package enum COCOFormat {
   /// Resolves annotations against the images and categories and makes the samples.
   static func build(
     annotations: [Annotation], catalog: Document, bytes: [UInt8], file: String,
-    catalogFile: String
+    catalogFile: String, results: Bool
   ) -> Built {
     var built = Built()
     let elsewhere = catalogFile == file ? "" : " of \(catalogFile)"
@@ -439,7 +439,7 @@ package enum COCOFormat {
     var slots = [Int](repeating: -1, count: annotations.count)
     var counts = [Int](repeating: 0, count: catalog.images.count + 1)
     for (index, annotation) in annotations.enumerated() {
-      let origin = annotationOrigin(annotation, file: file)
+      let origin = annotationOrigin(annotation, file: file, results: results)
       if let problem = annotation.problem {
         built.problems.append(CairnError.Violation(origin, problem))
         continue
@@ -465,7 +465,9 @@ package enum COCOFormat {
         continue
       }
       guard let box = annotation.box else {
-        built.problems.append(CairnError.Violation(origin, "has no \"bbox\""))
+        built.problems.append(
+          CairnError.Violation(
+            origin, "has no \"bbox\" (cairn imports COCO detections: every record needs a box)"))
         continue
       }
       if box[2] < 0 || box[3] < 0 {
@@ -501,7 +503,7 @@ package enum COCOFormat {
     built.labels = LabelTable(
       bytes: bytes, annotations: annotations, order: order, starts: counts,
       slotOfSample: slotOfSample, images: catalog.images, categoryNames: categoryNames,
-      file: file)
+      file: file, results: results)
     return built
   }
 
@@ -517,6 +519,8 @@ package enum COCOFormat {
     var images: [Image]
     var categoryNames: [Identifier: String]
     var file: String
+    /// Whether `file` is a results file (for messages).
+    var results: Bool
 
     /// The labels of sample `index`, and the segmentations that could not be read.
     func labels(ofSample index: Int) -> (labels: [ExternalLabel], problems: [CairnError.Violation])
@@ -529,7 +533,7 @@ package enum COCOFormat {
       bytes.withUnsafeBytes { raw in
         for position in starts[slot]..<starts[slot + 1] {
           let annotation = annotations[order[position]]
-          let origin = annotationOrigin(annotation, file: file)
+          let origin = annotationOrigin(annotation, file: file, results: results)
           guard let categoryID = annotation.categoryID,
             let className = categoryNames[categoryID], let box = annotation.box
           else { continue }
@@ -566,9 +570,11 @@ package enum COCOFormat {
     }
   }
 
-  static func annotationOrigin(_ annotation: Annotation, file: String) -> String {
+  /// `instances.json: annotation 17`, or by position when the annotation has no id
+  /// (`results.json: results[3]`).
+  static func annotationOrigin(_ annotation: Annotation, file: String, results: Bool) -> String {
     if let id = annotation.id { return "\(file): annotation \(id.text)" }
-    return "\(file): annotations[\(annotation.index)]"
+    return "\(file): \(results ? "results" : "annotations")[\(annotation.index)]"
   }
 
   /// The `polygons` or `rle` members of a `segmentation` value; none for `[]`.
