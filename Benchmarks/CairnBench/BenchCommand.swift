@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 
 /// `cairn-bench`: measures Cairn's commit and tree walk against git on the same files.
 @main
@@ -11,8 +12,10 @@ struct BenchCommand: ParsableCommand {
       v1, writes the same bytes into a Cairn repository and a plain git repository, and times \
       Cairn against git add+commit, git fast-import, git diff --name-only and libgit2's \
       tree-to-tree diff. With --views, applies two views to N samples instead, against a \
-      python3 script reading the same files. Targets that are missed print FAIL; the exit \
-      status stays 0.
+      python3 script reading the same files. With --coco-images and --coco-boxes, imports a \
+      synthetic COCO file with the release cairn binary instead, measuring its time and peak \
+      memory against python3's json.load. Targets that are missed print FAIL; the exit status \
+      stays 0.
       """)
 
   @Option(help: "The number of samples to generate (at least 100).")
@@ -32,8 +35,23 @@ struct BenchCommand: ParsableCommand {
       "Measure applying views instead (Cairn against a python3 json script on the same files).")
   var views = false
 
+  @Option(help: "COCO mode: the number of images of the synthetic COCO file.")
+  var cocoImages: Int?
+
+  @Option(help: "COCO mode: the number of boxes (annotations) of the synthetic COCO file.")
+  var cocoBoxes = 1_000_000
+
+  @Option(help: "COCO mode: points of each box's segmentation polygon (0: none).")
+  var cocoPolygonPoints = 0
+
+  @Option(help: "COCO mode: the cairn executable (default: the one beside cairn-bench).")
+  var cairn: String?
+
   func validate() throws {
     if samples < 100 { throw ValidationError("--samples must be at least 100") }
+    if let cocoImages, cocoImages < 1 || cocoBoxes < 1 || cocoPolygonPoints < 0 {
+      throw ValidationError("--coco-images and --coco-boxes must be at least 1")
+    }
   }
 
   func run() throws {
@@ -44,6 +62,16 @@ struct BenchCommand: ParsableCommand {
       } else {
         workspace.remove()
       }
+    }
+    if let cocoImages {
+      let beside = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
+        .appendingPathComponent("cairn").path
+      let report = try COCOBenchmark(
+        images: cocoImages, boxes: cocoBoxes, polygonPoints: cocoPolygonPoints, seed: seed,
+        workspace: workspace, cairn: cairn ?? beside
+      ).run()
+      report.print()
+      return
     }
     var dataset = SyntheticDataset(count: samples, seed: seed)
     let report: Report

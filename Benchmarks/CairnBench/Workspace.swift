@@ -17,7 +17,10 @@ struct Workspace {
   /// The fast-import stream.
   var stream: String { root + "/fast-import.stream" }
 
-  private var children: [String] { [cairn, git, fastImport, stream] }
+  /// The COCO mode's file and repository.
+  var coco: String { root + "/coco" }
+
+  private var children: [String] { [cairn, git, fastImport, stream, coco] }
 
   /// Prepares a workspace in `directory`, or in a new temporary directory when it is nil.
   ///

@@ -7,7 +7,7 @@ extension Cairn {
     static let configuration = CommandConfiguration(
       abstract: "Import data into the working tree.",
       subcommands: [
-        Images.self, YOLO.self, KITTI.self, VOC.self, CVAT.self, LabelStudio.self,
+        Images.self, YOLO.self, COCO.self, KITTI.self, VOC.self, CVAT.self, LabelStudio.self,
       ])
   }
 }

@@ -202,7 +202,7 @@ extension Cairn {
         order, so a training run can say exactly which data it saw.
         """,
       subcommands: [
-        ExportYOLO.self, ExportKITTI.self, ExportVOC.self, ExportCVAT.self,
+        ExportYOLO.self, ExportCOCO.self, ExportKITTI.self, ExportVOC.self, ExportCVAT.self,
         ExportLabelStudio.self,
       ])
   }

@@ -17,6 +17,8 @@ import Testing
     ("imagenet", ["voc", "gts/imagenet_format"]),
     ("cvat", ["cvat", "gts/cvat_format/annotations.xml"]),
     ("yolo", ["yolo", "gts/yolo_format"]),
+    ("coco_v1", ["coco", "gts/coco_format_v1/instances_default.json"]),
+    ("coco_v2", ["coco", "gts/coco_format_v2/instances_v2.json"]),
   ]
 
   @Test func everyFormatImportsTheSameBoxesPerImage() throws {

@@ -1,4 +1,5 @@
 internal import Crypto
+internal import Dispatch
 internal import GitStore
 
 /// What `cairn import images` did.
@@ -221,16 +222,44 @@ extension CairnRepository {
   }
 
   /// Writes planned files atomically, creating their folders.
+  ///
+  /// Files are written in path order, folder by folder, each writer taking a contiguous run:
+  /// the file system allocates the inodes of one folder's files next to each other, so that
+  /// creating many files touches few inode-table blocks. (In key order, sharded paths jump
+  /// between thousands of folders; on a machine whose cache had dropped those blocks, that
+  /// made creating 200 000 files several times slower.) Creating files is mostly waiting for
+  /// the file system, which two writers overlap.
   static func write(_ planned: [PlannedWrite], root: String) throws(CairnError) {
+    let order = planned.indices.sorted {
+      planned[$0].path.utf8.lexicographicallyPrecedes(planned[$1].path.utf8)
+    }
+    var folders: Set<Substring> = []
     try CairnError.wrap {
-      for item in planned {
-        let full = root + "/" + item.path
-        if let slash = full.lastIndex(of: "/") {
-          try FileIO.makeDirectories(String(full[..<slash]))
+      for index in order {
+        let path = planned[index].path
+        guard let slash = path.lastIndex(of: "/") else { continue }
+        if folders.insert(path[..<slash]).inserted {
+          try FileIO.makeDirectories(root + "/" + path[..<slash])
         }
-        try FileIO.writeAtomically(item.bytes, to: full)
       }
     }
+    let writers = max(1, min(ProcessInfoLite.activeProcessorCount, order.count / 256))
+    let failures = UnsafeMutableBufferPointer<GitError?>.allocate(capacity: writers)
+    failures.initialize(repeating: nil)
+    defer { failures.deallocate() }
+    let shared = UncheckedBox((failures, order, planned))
+    DispatchQueue.concurrentPerform(iterations: writers) { writer in
+      let (failures, order, planned) = shared.value
+      let range = (order.count * writer / writers)..<(order.count * (writer + 1) / writers)
+      do throws(GitError) {
+        for index in order[range] {
+          try FileIO.writeAtomically(planned[index].bytes, to: root + "/" + planned[index].path)
+        }
+      } catch {
+        failures[writer] = error
+      }
+    }
+    if let failure = failures.lazy.compactMap({ $0 }).first { throw CairnError(failure) }
   }
 
   /// A repository-relative path for media inside the working tree, else a `file://` URI.

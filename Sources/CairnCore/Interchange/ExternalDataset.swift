@@ -21,6 +21,18 @@ package struct ExternalDataset: Sendable {
   /// What the reader left out (shapes a field of this type cannot hold, extra annotations),
   /// one sentence each; the command prints them as warnings.
   package var warnings: [String]
+  /// Makes the labels of `samples[index]` when the import reaches that sample.
+  ///
+  /// For formats whose labels would not fit in memory all at once (a COCO file of a million
+  /// annotations); the samples' own `labels` are then empty. Problems it finds refuse the
+  /// import like any other, before anything is written.
+  package var deferredLabels: LabelMaker?
+  /// With `deferredLabels`: the classes the labels use, in order of first use.
+  package var deferredClasses: [String] = []
+
+  /// Makes the labels of one sample, and the problems found while making them.
+  package typealias LabelMaker =
+    @Sendable (_ index: Int) -> (labels: [ExternalLabel], problems: [CairnError.Violation])
 
   package init(
     mediaDirectory: String, classes: [String], fieldType: FieldType, samples: [ExternalSample],
@@ -34,6 +46,25 @@ package struct ExternalDataset: Sendable {
     self.attributes = attributes
     self.classAttributes = classAttributes
     self.warnings = warnings
+  }
+
+  /// The labels of `samples[index]`, made now when they are deferred.
+  func labels(of index: Int) -> (labels: [ExternalLabel], problems: [CairnError.Violation]) {
+    if let deferredLabels { return deferredLabels(index) }
+    return (samples[index].labels, [])
+  }
+
+  /// The class names the labels use (before `--map`), in order of first use.
+  var classesInLabels: [String] {
+    if deferredLabels != nil { return deferredClasses }
+    var seen: Set<String> = []
+    var names: [String] = []
+    for sample in samples {
+      for label in sample.labels where seen.insert(label.className).inserted {
+        names.append(label.className)
+      }
+    }
+    return names
   }
 }
 

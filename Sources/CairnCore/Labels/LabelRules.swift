@@ -9,7 +9,7 @@ package enum LabelRules {
   ]
   static let payload: [String: Set<String>] = [
     "classification": [],
-    "detection": ["bbox", "mask"],
+    "detection": ["bbox", "mask", "crowd", "polygons", "rle", "area"],
     "polyline": ["points", "closed", "filled"],
     "keypoints": ["points"],
     "cuboid": ["center", "dimensions", "rotation", "frame"],
@@ -66,6 +66,7 @@ package enum LabelRules {
       if let mask = members["mask"], let reason = mediaReferenceProblem(mask, "mask") {
         return reason
       }
+      if let reason = outlineProblem(members) { return reason }
     case "polyline":
       guard let shapes = members["points"]?.array else {
         return "\"points\" must be an array of shapes, each an array of [x, y] points"
@@ -104,6 +105,42 @@ package enum LabelRules {
       guard let mask = members["mask"] else { return "a segmentation label needs a \"mask\"" }
       if let reason = mediaReferenceProblem(mask, "mask") { return reason }
     default: break
+    }
+    return nil
+  }
+
+  /// Why the COCO-style members of a detection (`crowd`, `polygons`, `rle`, `area`) are
+  /// invalid, or nil.
+  private static func outlineProblem(_ members: [String: JSONValue]) -> String? {
+    if let crowd = members["crowd"], crowd != .bool(true) {
+      return "\"crowd\" must be true (leave it out for a non-crowd label)"
+    }
+    if let value = members["area"] {
+      guard let area = value.number, area >= 0 else {
+        return "\"area\" must be a number ≥ 0 (square pixels)"
+      }
+    }
+    if let value = members["polygons"] {
+      guard let shapes = value.array, !shapes.isEmpty else {
+        return "\"polygons\" must be a non-empty array of shapes, each an array of [x, y] points"
+      }
+      for (index, shape) in shapes.enumerated() {
+        guard let points = shape.array, !points.isEmpty,
+          points.allSatisfy({ numbers($0, count: 2) != nil })
+        else { return "shape \(index) of \"polygons\" needs at least 1 point [x, y]" }
+      }
+    }
+    if let value = members["rle"] {
+      if members["polygons"] != nil { return "a detection has \"polygons\" or \"rle\", not both" }
+      guard let rle = value.object, rle.count == 2, let size = rle["size"]?.array,
+        size.count == 2, size.allSatisfy({ ($0.int ?? 0) > 0 })
+      else { return "\"rle\" must be {\"size\": [height, width], \"counts\": …}" }
+      switch rle["counts"] {
+      case .string(let text) where !text.isEmpty: break
+      case .array(let runs) where runs.allSatisfy({ ($0.int ?? -1) >= 0 }): break
+      default:
+        return "\"rle.counts\" must be a non-empty string or an array of integers ≥ 0"
+      }
     }
     return nil
   }
