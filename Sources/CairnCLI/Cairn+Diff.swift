@@ -59,7 +59,9 @@ extension Cairn {
       let repo = try repository.open()
       let (old, new) = try RevisionRange.diffSides([from, to].compactMap { $0 })
       let plan = try repo.planDiff(
-        DiffRequest(from: old, to: new, keys: keys, view: view, field: field))
+        DiffRequest(
+          from: old, to: new, keys: keys, view: view, field: field,
+          detail: stat && html == nil ? .counts : .full))
       let out = StreamWriter(descriptor: 1)
       var renderers: [any DiffRenderer] = []
       if json {

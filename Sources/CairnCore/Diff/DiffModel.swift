@@ -92,18 +92,50 @@ package struct LabelDiff: Sendable {
 
   package var id: String
   package var change: Change
-  /// The label on each side.
+  /// The label on each side (nil in a diff that only counts, ``DiffDetail/counts``).
   package var old: JSONValue?
   package var new: JSONValue?
-  /// For modified labels: what changed.
+  /// For modified labels: what changed (nil in a diff that only counts).
   package var modification: LabelModification?
-
   /// The class on the old side.
-  package var oldClass: String? { old?["label"]?.string }
+  package var oldClass: String?
   /// The class on the new side.
-  package var newClass: String? { new?["label"]?.string }
+  package var newClass: String?
+
+  /// A label change with its values; the classes are read from them.
+  package init(
+    id: String, change: Change, old: JSONValue? = nil, new: JSONValue? = nil,
+    modification: LabelModification? = nil
+  ) {
+    self.id = id
+    self.change = change
+    self.old = old
+    self.new = new
+    self.modification = modification
+    oldClass = old?["label"]?.string
+    newClass = new?["label"]?.string
+  }
+
+  /// A label change known only by id and classes.
+  package init(id: String, change: Change, oldClass: String?, newClass: String?) {
+    self.id = id
+    self.change = change
+    self.oldClass = oldClass
+    self.newClass = newClass
+  }
+
   /// The class the label is counted under: the new class, or the old one for a removed label.
-  package var currentClass: String? { newClass ?? oldClass }
+  package var currentClass: String? { change == .removed ? oldClass : newClass }
+}
+
+/// How much of each changed label a diff works out.
+package enum DiffDetail: Sendable {
+  /// Every label's values and what changed in it.
+  case full
+  /// Only which labels were added, removed and modified, with their classes (`--stat`).
+  /// Records of modified samples are not read, and committed label files, which are
+  /// canonical JSON, are compared as bytes: equal bytes are equal values.
+  case counts
 }
 
 /// The label changes of one label field of one sample.
@@ -167,15 +199,19 @@ package struct DiffRequest: Sendable {
   /// Only the labels of this field (and its schema changes); records, views and groups are
   /// left out.
   package var field: String?
+  /// How much of each change to work out.
+  package var detail: DiffDetail
 
   package init(
-    from: String?, to: DiffSide, keys: [String] = [], view: String? = nil, field: String? = nil
+    from: String?, to: DiffSide, keys: [String] = [], view: String? = nil, field: String? = nil,
+    detail: DiffDetail = .full
   ) {
     self.from = from
     self.to = to
     self.keys = keys
     self.view = view
     self.field = field
+    self.detail = detail
   }
 }
 

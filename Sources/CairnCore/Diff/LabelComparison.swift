@@ -154,49 +154,81 @@ package enum LabelComparison {
   /// Label changes between two label lists, matched by id and sorted by id.
   ///
   /// Labels whose encodings are byte-identical on both sides are dropped before anything is
-  /// parsed; what is left is parsed and compared as values, so a label written differently but
-  /// meaning the same is not a change.
+  /// parsed (compared at the same position first, which is where an unchanged label usually
+  /// is). With `.full` detail what is left is parsed and compared as values, so a label
+  /// written differently but meaning the same is not a change; with `.counts` only each
+  /// remaining label's id and class are read, so the lists must be canonical JSON (as
+  /// committed files are).
   ///
   /// - Parameters:
   ///   - old: The old file's label elements, each as its raw JSON bytes.
   ///   - new: The new file's label elements.
+  ///   - detail: How much of each change to work out.
   /// - Returns: The labels added, removed or modified.
   /// - Throws: `JSONParseError` for an element that is not JSON.
-  package static func labelChanges(old: [ArraySlice<UInt8>], new: [ArraySlice<UInt8>])
-    throws(JSONParseError) -> [LabelDiff]
-  {
-    var leftOver = [Bool](repeating: true, count: new.count)
-    var unmatchedOld: [ArraySlice<UInt8>] = []
-    if old.count * new.count <= 4096 {
-      for element in old {
-        if let match = new.indices.first(where: { leftOver[$0] && equalBytes(new[$0], element) }) {
-          leftOver[match] = false
-        } else {
-          unmatchedOld.append(element)
+  package static func labelChanges(
+    old: [ArraySlice<UInt8>], new: [ArraySlice<UInt8>], detail: DiffDetail = .full
+  ) throws(JSONParseError) -> [LabelDiff] {
+    var leftOverNew = [Bool](repeating: true, count: new.count)
+    var leftOverOld = [Bool](repeating: true, count: old.count)
+    var remaining = old.count
+    for index in 0..<min(old.count, new.count) where equalBytes(old[index], new[index]) {
+      leftOverNew[index] = false
+      leftOverOld[index] = false
+      remaining -= 1
+    }
+    if remaining > 0 {
+      if remaining * new.count <= 4096 {
+        for (position, element) in old.enumerated() where leftOverOld[position] {
+          if let match = new.indices.first(where: {
+            leftOverNew[$0] && equalBytes(new[$0], element)
+          }) {
+            leftOverNew[match] = false
+            leftOverOld[position] = false
+          }
         }
-      }
-    } else {
-      var positions: [ArraySlice<UInt8>: [Int]] = [:]
-      for (index, element) in new.enumerated() { positions[element, default: []].append(index) }
-      for element in old {
-        if var list = positions[element], let match = list.popLast() {
-          positions[element] = list
-          leftOver[match] = false
-        } else {
-          unmatchedOld.append(element)
+      } else {
+        var positions: [ArraySlice<UInt8>: [Int]] = [:]
+        for (index, element) in new.enumerated() where leftOverNew[index] {
+          positions[element, default: []].append(index)
+        }
+        for (position, element) in old.enumerated() where leftOverOld[position] {
+          if var list = positions[element], let match = list.popLast() {
+            positions[element] = list
+            leftOverNew[match] = false
+            leftOverOld[position] = false
+          }
         }
       }
     }
+    var changes: [LabelDiff]
+    switch detail {
+    case .full:
+      changes = try valueChanges(
+        old: old.indices.filter { leftOverOld[$0] }.map { old[$0] },
+        new: new.indices.filter { leftOverNew[$0] }.map { new[$0] })
+    case .counts:
+      changes = try classChanges(
+        old: old.indices.filter { leftOverOld[$0] }.map { old[$0] },
+        new: new.indices.filter { leftOverNew[$0] }.map { new[$0] })
+    }
+    changes.sort { ByteOrder.precedes($0.id, $1.id) }
+    return changes
+  }
+
+  private static func valueChanges(old: [ArraySlice<UInt8>], new: [ArraySlice<UInt8>])
+    throws(JSONParseError) -> [LabelDiff]
+  {
     var before: [String: JSONValue] = [:]
     var order: [String] = []
-    for element in unmatchedOld {
+    for element in old {
       let value = try JSONParser.parse(Array(element))
       let id = value["id"]?.string ?? ""
       before[id] = value
       order.append(id)
     }
     var changes: [LabelDiff] = []
-    for (index, element) in new.enumerated() where leftOver[index] {
+    for element in new {
       let value = try JSONParser.parse(Array(element))
       let id = value["id"]?.string ?? ""
       if let previous = before.removeValue(forKey: id) {
@@ -213,7 +245,38 @@ package enum LabelComparison {
     for id in order {
       if let value = before[id] { changes.append(LabelDiff(id: id, change: .removed, old: value)) }
     }
-    changes.sort { ByteOrder.precedes($0.id, $1.id) }
+    return changes
+  }
+
+  private static func classChanges(old: [ArraySlice<UInt8>], new: [ArraySlice<UInt8>])
+    throws(JSONParseError) -> [LabelDiff]
+  {
+    func identity(_ element: ArraySlice<UInt8>) throws(JSONParseError) -> (String, String?) {
+      if let found = LabelFileScanner.idAndClass(element) { return found }
+      let value = try JSONParser.parse(Array(element))
+      return (value["id"]?.string ?? "", value["label"]?.string)
+    }
+    var before: [String: String?] = [:]
+    var order: [String] = []
+    for element in old {
+      let (id, label) = try identity(element)
+      before[id] = label
+      order.append(id)
+    }
+    var changes: [LabelDiff] = []
+    for element in new {
+      let (id, label) = try identity(element)
+      if let previous = before.removeValue(forKey: id) {
+        changes.append(LabelDiff(id: id, change: .modified, oldClass: previous, newClass: label))
+      } else {
+        changes.append(LabelDiff(id: id, change: .added, oldClass: nil, newClass: label))
+      }
+    }
+    for id in order {
+      if let label = before[id] {
+        changes.append(LabelDiff(id: id, change: .removed, oldClass: label, newClass: nil))
+      }
+    }
     return changes
   }
 

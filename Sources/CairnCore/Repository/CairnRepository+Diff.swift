@@ -1,3 +1,4 @@
+internal import Dispatch
 internal import GitStore
 
 /// A file that differs between the two sides of a diff, with where each side's bytes are.
@@ -29,6 +30,8 @@ package struct DiffPlan: Sendable {
   var samples: [SampleFiles]
   /// Only labels of this field, without record member changes.
   var field: String?
+  /// How much of each change to work out.
+  var detail: DiffDetail
 }
 
 extension CairnRepository {
@@ -126,37 +129,32 @@ extension CairnRepository {
     var schemaFile: ChangedFile?
     var groupFiles: [ChangedFile] = []
     for file in files {
-      let parts = file.path.split(separator: "/", omittingEmptySubsequences: false)
-      switch parts[0] {
-      case "samples" where parts.count == 4:
-        let suffix = parts[1...].joined(separator: "/")
+      switch Self.classifyChanged(file.path) {
+      case .sample(let suffix):
         if let wanted, !wanted.contains(suffix) { continue }
         if let index = sample(suffix) {
           samples[index].record = file
           continue
         }
-      case "labels" where parts.count == 5:
-        let field = String(parts[1])
-        let suffix = parts[2...].joined(separator: "/")
+      case .label(let field, let suffix):
         if let only = request.field, only != field { continue }
         if let wanted, !wanted.contains(suffix) { continue }
         if let index = sample(suffix) {
           samples[index].labels.append((field, file))
           continue
         }
-      case "schema.json" where parts.count == 1:
+      case .schema:
         schemaFile = file
         continue
-      case "views" where parts.count == 2 && parts[1].hasSuffix(".json"):
+      case .view(let name):
         if request.field == nil && wanted == nil {
-          header.views.append(
-            ViewChange(name: String(parts[1].dropLast(5)), change: file.kind))
+          header.views.append(ViewChange(name: name, change: file.kind))
         }
         continue
-      case "groups" where parts.count == 4:
+      case .group:
         if request.field == nil && wanted == nil { groupFiles.append(file) }
         continue
-      default: break
+      case .other: break
       }
       if request.field == nil && wanted == nil {
         header.other.append(FileChange(path: file.path, change: file.kind))
@@ -166,7 +164,9 @@ extension CairnRepository {
       // Records are read only to tell added and deleted samples apart.
       samples.removeAll { $0.labels.isEmpty }
     }
-    samples.sort { ByteOrder.precedes($0.key, $1.key) }
+    // Sort positions, not the records themselves (moving them costs more than comparing).
+    let keys = samples.map(\.key)
+    samples = keys.indices.sorted { ByteOrder.precedes(keys[$0], keys[$1]) }.map { samples[$0] }
     for index in samples.indices {
       samples[index].labels.sort { ByteOrder.precedes($0.field, $1.field) }
     }
@@ -189,7 +189,8 @@ extension CairnRepository {
       header.groups.append(GroupDiff(id: id, change: file.kind, changes: changes))
     }
     header.groups.sort { ByteOrder.precedes($0.id, $1.id) }
-    return DiffPlan(header: header, samples: samples, field: request.field)
+    return DiffPlan(
+      header: header, samples: samples, field: request.field, detail: request.detail)
   }
 
   /// Reads and compares the samples of `plan` in key order, on all cores, calling `body` with
@@ -201,21 +202,74 @@ extension CairnRepository {
   ///
   /// - Complexity: two blob or file reads per changed file.
   package func forEachSampleDiff(in plan: DiffPlan, _ body: (SampleDiff) -> Void) {
-    let gitDirectory = git.gitDirectory
-    let root = root
+    guard !plan.samples.isEmpty else { return }
+    let workers = min(
+      max(1, ProcessInfoLite.activeProcessorCount), max(1, plan.samples.count / 64 + 1))
+    // One reader (and so one repository handle and one set of pack mappings) per worker for
+    // the whole diff: a fresh mapping per batch would fault every page in again.
+    let readers = UncheckedBox(
+      (0..<workers).map { _ in ContentReader(gitDirectory: git.gitDirectory, root: root) })
     var start = 0
     while start < plan.samples.count {
       let end = min(plan.samples.count, start + Self.diffBatchSize)
-      let batch = Array(plan.samples[start..<end])
-      let results = parallelMap(
-        count: batch.count, state: ContentReader(gitDirectory: gitDirectory, root: root)
-      ) { reader, index in
-        Self.sampleDiff(batch[index], field: plan.field, reader: reader)
+      let batch = UncheckedBox(Array(plan.samples[start..<end]))
+      let results = UncheckedBox(
+        UnsafeMutableBufferPointer<SampleDiff?>.allocate(capacity: end - start))
+      results.value.initialize(repeating: nil)
+      let field = plan.field
+      let detail = plan.detail
+      DispatchQueue.concurrentPerform(iterations: workers) { worker in
+        let reader = readers.value[worker]
+        var index = worker
+        while index < batch.value.count {
+          results.value[index] = Self.sampleDiff(
+            batch.value[index], field: field, detail: detail, reader: reader)
+          index += workers
+        }
       }
-      for result in results {
+      for result in results.value {
         if let result { body(result) }
       }
+      results.value.deinitialize()
+      results.value.deallocate()
       start = end
+    }
+  }
+
+  /// What a changed path holds, read from its bytes (no validation: a committed tree's
+  /// paths were validated when they were committed).
+  private enum ChangedPath {
+    case sample(suffix: String)
+    case label(field: String, suffix: String)
+    case schema
+    case view(name: String)
+    case group
+    case other
+  }
+
+  private static func classifyChanged(_ path: String) -> ChangedPath {
+    let utf8 = path.utf8
+    var slashes: [String.Index] = []
+    var index = utf8.startIndex
+    while index < utf8.endIndex {
+      if utf8[index] == UInt8(ascii: "/") {
+        slashes.append(index)
+        if slashes.count > 4 { return .other }
+      }
+      index = utf8.index(after: index)
+    }
+    guard let first = slashes.first else { return path == "schema.json" ? .schema : .other }
+    let root = path[..<first]
+    switch (root, slashes.count) {
+    case ("samples", 3): return .sample(suffix: String(path[utf8.index(after: first)...]))
+    case ("labels", 4):
+      return .label(
+        field: String(path[utf8.index(after: first)..<slashes[1]]),
+        suffix: String(path[utf8.index(after: slashes[1])...]))
+    case ("views", 1) where path.hasSuffix(".json"):
+      return .view(name: String(path[utf8.index(after: first)...].dropLast(5)))
+    case ("groups", 3): return .group
+    default: return .other
     }
   }
 
@@ -367,11 +421,15 @@ extension CairnRepository {
   // MARK: Samples
 
   /// Compares one sample's changed files; nil when they differ in bytes only.
-  static func sampleDiff(_ files: SampleFiles, field: String?, reader: ContentReader)
-    -> SampleDiff?
-  {
+  static func sampleDiff(
+    _ files: SampleFiles, field: String?, detail: DiffDetail, reader: ContentReader
+  ) -> SampleDiff? {
     var result = SampleDiff(key: files.key, change: .modified)
-    if let record = files.record {
+    if detail == .counts, let record = files.record {
+      // Only whether the sample was added or deleted counts; no record is read.
+      if record.old == nil { result.change = .added }
+      if record.new == nil { result.change = .deleted }
+    } else if let record = files.record {
       do {
         let old = try record.old.map { (reference) throws(CairnError.Violation) in
           try reader.json(reference, path: record.path)
@@ -401,7 +459,10 @@ extension CairnRepository {
       do {
         let old = try file.old.map { try labelElements($0, path: file.path, reader: reader) } ?? []
         let new = try file.new.map { try labelElements($0, path: file.path, reader: reader) } ?? []
-        diff.labels = try LabelComparison.labelChanges(old: old, new: new)
+        // Working-tree files need not be canonical: compare them as values.
+        var fileDetail = detail
+        if case .file = file.new { fileDetail = .full }
+        diff.labels = try LabelComparison.labelChanges(old: old, new: new, detail: fileDetail)
       } catch let error as CairnError.Violation {
         diff.problem = "\(error.location): \(error.reason)"
       } catch {
