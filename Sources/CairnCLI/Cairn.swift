@@ -19,7 +19,7 @@ public struct Cairn: AsyncParsableCommand {
     subcommands: [
       Init.self, Import.self, Status.self, Commit.self, Log.self, Show.self, Branch.self,
       Switch.self, Checkout.self, SchemaCommand.self, Label.self, View.self, Tags.self,
-      Check.self, Export.self, Diff.self, Demo.self,
+      Check.self, Export.self, Diff.self, Drift.self, Blame.self, Demo.self,
     ]
   )
 
