@@ -50,37 +50,28 @@ extension Cairn {
           ]))
         return
       }
-      var rows: [[String]] = [Self.columns(report.record) + ["record", "", ""]]
+      // Id, date, author, what, class: aligned; the commit summary last.
+      var rows: [[String]] = [Self.columns(report.record) + ["record", "", report.record.summary]]
       for label in report.labels {
-        rows.append(Self.columns(label.commit) + [label.field, label.id, label.label ?? ""])
+        rows.append(
+          Self.columns(label.commit) + [
+            label.field + "/" + label.id, label.label ?? "", label.commit.summary,
+          ])
       }
-      // Align every column but the summary, which goes last.
-      var widths = [Int](repeating: 0, count: 6)
+      var widths = [Int](repeating: 0, count: 5)
       for row in rows {
-        for (index, cell) in row.enumerated() where index != 3 {
-          widths[index < 3 ? index : index - 1] = max(
-            widths[index < 3 ? index : index - 1], cell.count)
-        }
+        for index in 0..<5 { widths[index] = max(widths[index], row[index].count) }
       }
-      var lines: [String] = []
-      for row in rows {
-        var cells: [String] = []
-        for (index, cell) in row.enumerated() where index != 3 {
-          let width = widths[index < 3 ? index : index - 1]
-          cells.append(cell + String(repeating: " ", count: width - cell.count))
-        }
-        let line = cells.joined(separator: "  ") + "  " + row[3]
-        lines.append(String(line.reversed().drop(while: { $0 == " " }).reversed()))
+      let lines = rows.map { row in
+        (0..<5).map { row[$0] + String(repeating: " ", count: widths[$0] - row[$0].count) }
+          .joined(separator: "  ") + "  " + row[5]
       }
       Output.lines(lines)
     }
 
-    /// Short id, date, author, summary.
+    /// Short id, date, author.
     private static func columns(_ commit: GitStore.Commit) -> [String] {
-      [
-        commit.id.short, String(isoDate(commit.author.time).prefix(10)), commit.author.name,
-        commit.summary,
-      ]
+      [commit.id.short, String(isoDate(commit.author.time).prefix(10)), commit.author.name]
     }
 
     static func json(_ commit: GitStore.Commit) -> JSONValue {
