@@ -142,6 +142,78 @@ package struct TreeWalk {
   }
 }
 
+/// One entry of a single level of a two-tree walk (``TreeWalk/level(from:to:prefix:)``).
+package enum LevelDifference: Sendable {
+  /// A file that differs.
+  case file(TreeDifference)
+  /// A folder whose trees differ (nil: absent on that side), to walk further.
+  case folder(path: String, old: ObjectID?, new: ObjectID?)
+}
+
+extension TreeWalk {
+  /// The differences directly under `old` and `new`: files, and folders still to walk.
+  ///
+  /// Lets a caller split a walk into independent folder pairs (for several threads, each
+  /// with its own repository handle) and finish each with
+  /// ``differences(from:to:prefix:_:)``; in the order of git's entries.
+  package func level(from old: ObjectID?, to new: ObjectID?, prefix: String) throws(GitError)
+    -> [LevelDifference]
+  {
+    if old == new { return [] }
+    let left = try old.map { (id) throws(GitError) in try repository.rawTree(id) } ?? RawTree.empty
+    let right = try new.map { (id) throws(GitError) in try repository.rawTree(id) } ?? RawTree.empty
+    func path(_ tree: RawTree, _ index: Int) -> String {
+      let name = tree.name(index)
+      return prefix.isEmpty ? name : prefix + "/" + name
+    }
+    var out: [LevelDifference] = []
+    var i = 0
+    var j = 0
+    while i < left.count || j < right.count {
+      if i < left.count, j < right.count {
+        if left.sameEntry(i, right, j) {
+          i += 1
+          j += 1
+          continue
+        }
+        if left.sameName(i, right, j) {
+          let full = path(left, i)
+          let (a, b) = (left.id(i), right.id(j))
+          switch (left.isTree(i), right.isTree(j)) {
+          case (true, true): out.append(.folder(path: full, old: a, new: b))
+          case (false, false): out.append(.file(TreeDifference(path: full, old: a, new: b)))
+          case (true, false):
+            out.append(.folder(path: full, old: a, new: nil))
+            out.append(.file(TreeDifference(path: full, old: nil, new: b)))
+          case (false, true):
+            out.append(.file(TreeDifference(path: full, old: a, new: nil)))
+            out.append(.folder(path: full, old: nil, new: b))
+          }
+          i += 1
+          j += 1
+          continue
+        }
+      }
+      if j >= right.count || (i < left.count && left.precedes(i, right, j)) {
+        let full = path(left, i)
+        out.append(
+          left.isTree(i)
+            ? .folder(path: full, old: left.id(i), new: nil)
+            : .file(TreeDifference(path: full, old: left.id(i), new: nil)))
+        i += 1
+      } else {
+        let full = path(right, j)
+        out.append(
+          right.isTree(j)
+            ? .folder(path: full, old: nil, new: right.id(j))
+            : .file(TreeDifference(path: full, old: nil, new: right.id(j))))
+        j += 1
+      }
+    }
+    return out
+  }
+}
+
 /// A tree object's raw bytes with the offsets of its entries, compared without copying names.
 ///
 /// The bytes are either borrowed from a mapped pack (valid while the pack reader keeps its

@@ -75,14 +75,12 @@ extension CairnRepository {
       header.toRevision = revision
       let tree = try CairnError.wrap { try git.readCommit(commit).tree }
       toTree = tree
-      try CairnError.wrap {
-        try TreeWalk(repository: git).differences(from: fromTree, to: tree) { difference in
-          guard FormatV1.isTracked(difference.path) else { return }
-          files.append(
-            ChangedFile(
-              path: difference.path, old: difference.old.map { .blob($0) },
-              new: difference.new.map { .blob($0) }))
-        }
+      for difference in try differences(from: fromTree, to: tree)
+      where FormatV1.isTracked(difference.path) {
+        files.append(
+          ChangedFile(
+            path: difference.path, old: difference.old.map { .blob($0) },
+            new: difference.new.map { .blob($0) }))
       }
     case .workingTree:
       root = try requireRoot(for: "a diff against the working tree")
@@ -160,6 +158,8 @@ extension CairnRepository {
         header.other.append(FileChange(path: file.path, change: file.kind))
       }
     }
+    header.views.sort { ByteOrder.precedes($0.name, $1.name) }
+    header.other.sort { ByteOrder.precedes($0.path, $1.path) }
     if request.field != nil {
       // Records are read only to tell added and deleted samples apart.
       samples.removeAll { $0.labels.isEmpty }
@@ -270,6 +270,86 @@ extension CairnRepository {
       return .view(name: String(path[utf8.index(after: first)...].dropLast(5)))
     case ("groups", 3): return .group
     default: return .other
+    }
+  }
+
+  /// Every file that differs between two trees, walked on all cores.
+  ///
+  /// The top levels are walked here until there are enough differing folder pairs (the shard
+  /// folders of a dataset) to share out; each worker then walks its pairs with its own
+  /// repository handle, since libgit2 handles are not thread-safe. The result is in no
+  /// particular order.
+  func differences(from old: ObjectID, to new: ObjectID) throws(CairnError) -> [TreeDifference] {
+    let workers = max(1, ProcessInfoLite.activeProcessorCount)
+    var files: [TreeDifference] = []
+    var folders: [(path: String, old: ObjectID?, new: ObjectID?)] = [("", old, new)]
+    let walk = TreeWalk(repository: git)
+    // Expand a few levels: the dataset's roots, label fields, first shard level.
+    var depth = 0
+    while !folders.isEmpty && folders.count < 16 * workers && depth < 4 {
+      var next: [(path: String, old: ObjectID?, new: ObjectID?)] = []
+      for folder in folders {
+        let entries = try CairnError.wrap {
+          try walk.level(from: folder.old, to: folder.new, prefix: folder.path)
+        }
+        for entry in entries {
+          switch entry {
+          case .file(let difference): files.append(difference)
+          case .folder(let path, let old, let new): next.append((path, old, new))
+          }
+        }
+      }
+      folders = next
+      depth += 1
+    }
+    if workers == 1 || folders.count < 2 {
+      try CairnError.wrap {
+        for folder in folders {
+          try walk.differences(from: folder.old, to: folder.new, prefix: folder.path) {
+            files.append($0)
+          }
+        }
+      }
+      return files
+    }
+    let gitDirectory = git.gitDirectory
+    let tasks = UncheckedBox(folders)
+    let slots = UncheckedBox(
+      UnsafeMutableBufferPointer<Result<[TreeDifference], CairnError>>.allocate(capacity: workers))
+    slots.value.initialize(repeating: .success([]))
+    defer {
+      slots.value.deinitialize()
+      slots.value.deallocate()
+    }
+    DispatchQueue.concurrentPerform(iterations: workers) { worker in
+      slots.value[worker] = Self.walk(tasks.value, worker: worker, of: workers, gitDirectory)
+    }
+    for result in slots.value { files += try result.get() }
+    return files
+  }
+
+  /// Walks every `of`-th folder pair from `worker` on, with a repository handle of its own.
+  private static func walk(
+    _ folders: [(path: String, old: ObjectID?, new: ObjectID?)], worker: Int, of workers: Int,
+    _ gitDirectory: String
+  ) -> Result<[TreeDifference], CairnError> {
+    do {
+      let handle = try GitRepository.open(at: gitDirectory)
+      let walk = TreeWalk(repository: handle)
+      var found: [TreeDifference] = []
+      var index = worker
+      while index < folders.count {
+        let folder = folders[index]
+        try walk.differences(from: folder.old, to: folder.new, prefix: folder.path) {
+          found.append($0)
+        }
+        index += workers
+      }
+      return .success(found)
+    } catch let error as GitError {
+      return .failure(CairnError(error))
+    } catch {
+      return .failure(CairnError(.internalError, "\(error)"))
     }
   }
 
