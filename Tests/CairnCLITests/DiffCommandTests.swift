@@ -279,6 +279,34 @@ private func words(_ line: some StringProtocol) -> [String] {
         ]))
   }
 
+  @Test func keysWithEscapesAndAddedSamples() throws {
+    let dir = try EditedHistory.make()
+    defer { dir.remove() }
+    let key = "cam 1/x.jpg"
+    var record = LabelledDataset.record(5)
+    record.key = key
+    try dir.write(record.encoded, to: FormatV1.samplePath(key))
+    try dir.write(
+      LabelFile(
+        field: "gt", sample: key,
+        labels: [EditedHistory.box("n", "truck", [0.25, 0.5, 0.125, 0.0625])]
+      ).encoded, to: FormatV1.labelPath(field: "gt", key: key))
+    let result = try cairn("diff", "--", key, in: dir.path)
+    #expect(
+      lines(result) == [
+        "sample cam 1/x.jpg (added)", "  gt (file added)",
+        "    + n truck: bbox [0.25, 0.5, 0.125, 0.0625]",
+      ], "\(result)")
+    let stat = try cairn("diff", "--stat", in: dir.path)
+    #expect(
+      lines(stat).last
+        == " 1 sample changed (1 added, 0 removed, 0 modified); labels: 1 added, 0 removed, 0 modified"
+    )
+    #expect(try cairn("commit", "-m", "one more", in: dir.path).exitCode == 0)
+    let committed = try cairn("diff", "HEAD~1", "HEAD", "--stat", in: dir.path)
+    #expect(lines(committed) == lines(stat), "\(committed)")
+  }
+
   @Test func htmlReportIsSelfContained() throws {
     let dir = try EditedHistory.make()
     defer { dir.remove() }

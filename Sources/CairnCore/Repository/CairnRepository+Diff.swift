@@ -1,6 +1,10 @@
 internal import Dispatch
 internal import GitStore
 
+#if canImport(Glibc)
+internal import Glibc
+#endif
+
 /// A file that differs between the two sides of a diff, with where each side's bytes are.
 struct ChangedFile: Sendable {
   var path: String
@@ -117,9 +121,7 @@ extension CairnRepository {
     var position: [String: Int] = [:]
     func sample(_ suffix: String) -> Int? {
       if let index = position[suffix] { return index }
-      guard let slash = suffix.utf8.lastIndex(of: UInt8(ascii: "/")),
-        let key = SampleTable.key(fromFileName: suffix[suffix.index(after: slash)...])
-      else { return nil }
+      guard let key = Self.key(ofSuffix: suffix) else { return nil }
       samples.append(SampleFiles(key: key, suffix: suffix))
       position[suffix] = samples.count - 1
       return samples.count - 1
@@ -248,28 +250,66 @@ extension CairnRepository {
   }
 
   private static func classifyChanged(_ path: String) -> ChangedPath {
-    let utf8 = path.utf8
-    var slashes: [String.Index] = []
-    var index = utf8.startIndex
-    while index < utf8.endIndex {
-      if utf8[index] == UInt8(ascii: "/") {
-        slashes.append(index)
-        if slashes.count > 4 { return .other }
+    var path = path
+    return path.withUTF8 { bytes -> ChangedPath in
+      // Up to five slashes matter: their offsets, found in one pass over the bytes.
+      var slashes = (0, 0, 0, 0)
+      var count = 0
+      for (offset, byte) in bytes.enumerated() where byte == UInt8(ascii: "/") {
+        switch count {
+        case 0: slashes.0 = offset
+        case 1: slashes.1 = offset
+        case 2: slashes.2 = offset
+        case 3: slashes.3 = offset
+        default: return .other
+        }
+        count += 1
       }
-      index = utf8.index(after: index)
+      func text(_ range: Range<Int>) -> String {
+        String(decoding: UnsafeBufferPointer(rebasing: bytes[range]), as: UTF8.self)
+      }
+      func root(_ name: StaticString) -> Bool {
+        guard slashes.0 == name.utf8CodeUnitCount, let base = bytes.baseAddress else {
+          return false
+        }
+        return memcmp(base, name.utf8Start, slashes.0) == 0
+      }
+      switch count {
+      case 0:
+        return bytes.elementsEqual("schema.json".utf8) ? .schema : .other
+      case 1
+      where root("views") && bytes.count > slashes.0 + 6
+        && bytes[(bytes.count - 5)...].elementsEqual(".json".utf8):
+        return .view(name: text((slashes.0 + 1)..<(bytes.count - 5)))
+      case 3 where root("samples"):
+        return .sample(suffix: text((slashes.0 + 1)..<bytes.count))
+      case 3 where root("groups"): return .group
+      case 4 where root("labels"):
+        return .label(
+          field: text((slashes.0 + 1)..<slashes.1), suffix: text((slashes.1 + 1)..<bytes.count))
+      default: return .other
+      }
     }
-    guard let first = slashes.first else { return path == "schema.json" ? .schema : .other }
-    let root = path[..<first]
-    switch (root, slashes.count) {
-    case ("samples", 3): return .sample(suffix: String(path[utf8.index(after: first)...]))
-    case ("labels", 4):
-      return .label(
-        field: String(path[utf8.index(after: first)..<slashes[1]]),
-        suffix: String(path[utf8.index(after: slashes[1])...]))
-    case ("views", 1) where path.hasSuffix(".json"):
-      return .view(name: String(path[utf8.index(after: first)...].dropLast(5)))
-    case ("groups", 3): return .group
-    default: return .other
+  }
+
+  /// The key of `<s1>/<s2>/<encoded key>.json`: the name itself when it has no escapes.
+  private static func key(ofSuffix suffix: String) -> String? {
+    var suffix = suffix
+    return suffix.withUTF8 { bytes -> String? in
+      guard bytes.count > 11, bytes[2] == UInt8(ascii: "/"), bytes[5] == UInt8(ascii: "/"),
+        bytes[(bytes.count - 5)...].elementsEqual(".json".utf8)
+      else { return nil }
+      let name = UnsafeBufferPointer(rebasing: bytes[6..<(bytes.count - 5)])
+      let plain =
+        name.first != UInt8(ascii: ".")
+        && name.allSatisfy { byte in
+          (UInt8(ascii: "a")...UInt8(ascii: "z")).contains(byte)
+            || (UInt8(ascii: "A")...UInt8(ascii: "Z")).contains(byte)
+            || (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(byte)
+            || byte == UInt8(ascii: "-") || byte == UInt8(ascii: "_") || byte == UInt8(ascii: ".")
+        }
+      let text = String(decoding: name, as: UTF8.self)
+      return plain ? text : FormatV1.decodeKey(text)
     }
   }
 
