@@ -9,6 +9,7 @@ import Testing
     ["view", "save", "--help"], ["view", "list", "--help"], ["view", "show", "--help"],
     ["view", "apply", "--help"], ["view", "rm", "--help"], ["tags", "--help"],
     ["tags", "add", "--help"], ["tags", "remove", "--help"], ["tags", "list", "--help"],
+    ["diff", "--help"], ["drift", "--help"], ["blame", "--help"],
   ])
   func everyCommandHasHelp(arguments: [String]) throws {
     let result = try CommandRunner.cairn(arguments, in: "/")

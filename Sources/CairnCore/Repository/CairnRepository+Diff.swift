@@ -586,7 +586,7 @@ extension CairnRepository {
       } catch let error as CairnError.Violation {
         diff.problem = "\(error.location): \(error.reason)"
       } catch {
-        diff.problem = "\(file.path): broken JSON at \(error)"
+        diff.problem = "\(file.path): a label is not valid JSON (\(error))"
       }
       if diff.file == .modified && diff.labels.isEmpty && diff.problem == nil { continue }
       result.fields.append(diff)
