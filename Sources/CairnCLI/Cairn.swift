@@ -19,9 +19,9 @@ public struct Cairn: AsyncParsableCommand {
     subcommands: [
       Init.self, Import.self, Status.self, Commit.self, Log.self, Show.self, Branch.self,
       Switch.self, Checkout.self, SchemaCommand.self, Label.self, View.self, Tags.self,
-      Check.self, Export.self, Merge.self, Conflicts.self, Resolve.self, Freeze.self, Protect.self,
-      QA.self, HooksCommand.self, Clone.self, Remote.self, Fetch.self, Pull.self, Push.self,
-      Demo.self,
+      Check.self, Export.self, Diff.self, Drift.self, Blame.self, Merge.self, Conflicts.self,
+      Resolve.self, Freeze.self, Protect.self, QA.self, HooksCommand.self, Clone.self,
+      Remote.self, Fetch.self, Pull.self, Push.self, Demo.self,
     ]
   )
 

@@ -149,6 +149,14 @@ package final class GitRepository {
     return (type, bytes)
   }
 
+  /// Reads a tree's raw entries, borrowing the bytes from a mapped pack when it can.
+  func rawTree(_ id: ObjectID) throws(GitError) -> RawTree {
+    if let bytes = packReader.storedTree(id) { return RawTree(borrowing: bytes) }
+    let (type, bytes) = try readObject(id)
+    guard type == .tree else { throw GitError(.corrupt, "object \(id.hex) is not a tree") }
+    return RawTree(copying: bytes)
+  }
+
   /// Reads a blob's content.
   package func readBlob(_ id: ObjectID) throws(GitError) -> [UInt8] {
     let (type, bytes) = try readObject(id)

@@ -59,6 +59,47 @@ final class PackReader {
     return nil
   }
 
+  /// The content of tree `id` when a mapped pack stores it whole as one stored zlib block (as
+  /// Cairn writes trees up to 64 KiB), without copying it; nil otherwise.
+  ///
+  /// The bytes stay valid until ``refresh()``. The block's length and its one's complement are
+  /// checked, its Adler-32 checksum is not: a walk reads thousands of trees of which it
+  /// compares every byte anyway, and at a million samples the checksum alone cost more than
+  /// the comparison (like the missing re-hash, this leaves detecting damage to `git fsck`).
+  func storedTree(_ id: ObjectID) -> UnsafeRawBufferPointer? {
+    if !loaded { load() }
+    for step in 0..<packs.count {
+      let slot = step == 0 ? lastHit : (step <= lastHit ? step - 1 : step)
+      guard let offset = find(id, in: packs[slot]) else { continue }
+      lastHit = slot
+      let bytes = packs[slot].pack.bytes
+      let end = bytes.count - 20
+      guard offset >= 12, offset < end else { return nil }
+      var at = offset
+      var byte = bytes[at]
+      at += 1
+      guard (byte >> 4) & 0x7 == ObjectType.tree.rawValue else { return nil }
+      var size = Int(byte & 0x0F)
+      var shift = 4
+      while byte & 0x80 != 0 {
+        guard at < end, shift < 57 else { return nil }
+        byte = bytes[at]
+        at += 1
+        size |= Int(byte & 0x7F) << shift
+        shift += 7
+      }
+      // zlib header, then one final stored block holding exactly `size` bytes.
+      guard at + 7 + size <= end, bytes[at] & 0x0F == 8, bytes[at + 1] & 0x20 == 0,
+        (UInt16(bytes[at]) << 8 | UInt16(bytes[at + 1])) % 31 == 0, bytes[at + 2] == 1
+      else { return nil }
+      let length = Int(bytes[at + 3]) | Int(bytes[at + 4]) << 8
+      let check = Int(bytes[at + 5]) | Int(bytes[at + 6]) << 8
+      guard length == size, length ^ check == 0xFFFF else { return nil }
+      return UnsafeRawBufferPointer(rebasing: bytes[(at + 7)..<(at + 7 + size)])
+    }
+    return nil
+  }
+
   // MARK: Index
 
   private func load() {
@@ -85,6 +126,11 @@ final class PackReader {
     return count
   }
 
+  /// The pack offset of `id`, found in the index's sorted names.
+  ///
+  /// Object ids are uniformly distributed, so the search interpolates on the first 8 bytes of
+  /// the id between the ends of the remaining range: a few probes instead of a binary
+  /// search's ~20, each of which is a cache miss in a large index.
   private func find(_ id: ObjectID, in pack: Pack) -> Int? {
     let bytes = pack.index.bytes
     return id.withRawBytes { key -> Int? in
@@ -94,6 +140,21 @@ final class PackReader {
       var high = Int(bytes.loadBigEndian32(at: 8 + first * 4))
       guard low <= high, high <= pack.count else { return nil }
       let names = 8 + 1024
+      let target = key.loadBigEndian64(at: 0)
+      // Interpolate on [low, high) while it is large, bounding the number of probes.
+      var probes = 0
+      while high - low > 16 && probes < 8 {
+        probes += 1
+        let lowKey = bytes.loadBigEndian64(at: names + low * 20)
+        let highKey = bytes.loadBigEndian64(at: names + (high - 1) * 20)
+        guard lowKey <= target, target <= highKey else { return nil }
+        let span = highKey - lowKey
+        let fraction = span == 0 ? 0.5 : Double(target - lowKey) / Double(span)
+        let guess = min(high - 1, max(low, low + Int(fraction * Double(high - 1 - low))))
+        let order = memcmp(base + names + guess * 20, keyBase, 20)
+        if order == 0 { return offset(of: guess, in: pack) }
+        if order < 0 { low = guess + 1 } else { high = guess }
+      }
       while low < high {
         let middle = (low + high) / 2
         let order = memcmp(base + names + middle * 20, keyBase, 20)
@@ -233,5 +294,9 @@ final class MappedFile {
 extension UnsafeRawBufferPointer {
   fileprivate func loadBigEndian32(at offset: Int) -> UInt32 {
     UInt32(bigEndian: loadUnaligned(fromByteOffset: offset, as: UInt32.self))
+  }
+
+  fileprivate func loadBigEndian64(at offset: Int) -> UInt64 {
+    UInt64(bigEndian: loadUnaligned(fromByteOffset: offset, as: UInt64.self))
   }
 }

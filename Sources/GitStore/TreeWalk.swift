@@ -57,9 +57,7 @@ package struct TreeWalk {
   private func listFiles(
     in tree: ObjectID, prefix: String, into files: inout [(path: String, id: ObjectID)]
   ) throws(GitError) {
-    let (type, bytes) = try repository.readObject(tree)
-    guard type == .tree else { throw GitError(.corrupt, "object \(tree.hex) is not a tree") }
-    let raw = RawTree(bytes)
+    let raw = try repository.rawTree(tree)
     for index in 0..<raw.count {
       let path = prefix + raw.name(index)
       if raw.isTree(index) {
@@ -74,8 +72,9 @@ package struct TreeWalk {
   ///
   /// Subtrees whose ids are equal on both sides are skipped without being read, so the cost
   /// follows the size of the change, not the size of the trees (libgit2 1.5's
-  /// `git_diff_tree_to_tree` reads every entry). Trees are read raw from the object database
-  /// and compared as bytes; a path string is built only for a reported difference.
+  /// `git_diff_tree_to_tree` reads every entry). Trees are read raw, borrowed from the mapped
+  /// packs when stored whole, and their entries compared as bytes (one `memcmp` for an
+  /// unchanged entry); a path string is built only for a reported difference.
   ///
   /// - Complexity: O(changed files × depth) tree reads.
   package func differences(
@@ -83,8 +82,8 @@ package struct TreeWalk {
     _ body: (TreeDifference) throws -> Void
   ) throws {
     if old == new { return }
-    let left = try old.map { RawTree(try repository.readObject($0).1) } ?? RawTree([])
-    let right = try new.map { RawTree(try repository.readObject($0).1) } ?? RawTree([])
+    let left = try old.map { (id) throws(GitError) in try repository.rawTree(id) } ?? RawTree.empty
+    let right = try new.map { (id) throws(GitError) in try repository.rawTree(id) } ?? RawTree.empty
     func path(_ tree: RawTree, _ index: Int) -> String {
       let name = tree.name(index)
       return prefix.isEmpty ? name : prefix + "/" + name
@@ -92,26 +91,33 @@ package struct TreeWalk {
     var i = 0
     var j = 0
     while i < left.count || j < right.count {
-      if i < left.count, j < right.count, left.sameName(i, right, j) {
-        defer {
+      if i < left.count, j < right.count {
+        // Most entries of a changed tree are unchanged: same mode, name and id bytes.
+        if left.sameEntry(i, right, j) {
           i += 1
           j += 1
+          continue
         }
-        if left.sameEntry(i, right, j) { continue }
-        let full = path(left, i)
-        switch (left.isTree(i), right.isTree(j)) {
-        case (true, true):
-          try differences(from: left.id(i), to: right.id(j), prefix: full, body)
-        case (false, false):
-          try body(TreeDifference(path: full, old: left.id(i), new: right.id(j)))
-        case (true, false):
-          try differences(from: left.id(i), to: nil, prefix: full, body)
-          try body(TreeDifference(path: full, old: nil, new: right.id(j)))
-        case (false, true):
-          try body(TreeDifference(path: full, old: left.id(i), new: nil))
-          try differences(from: nil, to: right.id(j), prefix: full, body)
+        if left.sameName(i, right, j) {
+          defer {
+            i += 1
+            j += 1
+          }
+          let full = path(left, i)
+          switch (left.isTree(i), right.isTree(j)) {
+          case (true, true):
+            try differences(from: left.id(i), to: right.id(j), prefix: full, body)
+          case (false, false):
+            try body(TreeDifference(path: full, old: left.id(i), new: right.id(j)))
+          case (true, false):
+            try differences(from: left.id(i), to: nil, prefix: full, body)
+            try body(TreeDifference(path: full, old: nil, new: right.id(j)))
+          case (false, true):
+            try body(TreeDifference(path: full, old: left.id(i), new: nil))
+            try differences(from: nil, to: right.id(j), prefix: full, body)
+          }
+          continue
         }
-        continue
       }
       // Entries with different names: the one that sorts first exists on one side only.
       let takeLeft = j >= right.count || (i < left.count && left.precedes(i, right, j))
@@ -136,77 +142,209 @@ package struct TreeWalk {
   }
 }
 
-/// A tree object's raw bytes with the offsets of its entries, compared without copying names.
-struct RawTree {
-  private let bytes: [UInt8]
-  /// Per entry: start of the name, end of the name (its NUL), whether it is a tree.
-  private var names: [(start: Int, end: Int, isTree: Bool)] = []
+/// One entry of a single level of a two-tree walk (``TreeWalk/level(from:to:prefix:)``).
+package enum LevelDifference: Sendable {
+  /// A file that differs.
+  case file(TreeDifference)
+  /// A folder whose trees differ (nil: absent on that side), to walk further.
+  case folder(path: String, old: ObjectID?, new: ObjectID?)
+}
 
-  init(_ bytes: [UInt8]) {
-    self.bytes = bytes
-    var at = 0
-    while at < bytes.count {
-      var space = at
-      while space < bytes.count && bytes[space] != 0x20 { space += 1 }
-      var end = space + 1
-      while end < bytes.count && bytes[end] != 0 { end += 1 }
-      guard end + 21 <= bytes.count else { break }
-      // Tree entries have mode 40000.
-      let isTree = space - at == 5 && bytes[at] == UInt8(ascii: "4")
-      names.append((space + 1, end, isTree))
-      at = end + 21
+extension TreeWalk {
+  /// The differences directly under `old` and `new`: files, and folders still to walk.
+  ///
+  /// Lets a caller split a walk into independent folder pairs (for several threads, each
+  /// with its own repository handle) and finish each with
+  /// ``differences(from:to:prefix:_:)``; in the order of git's entries.
+  package func level(from old: ObjectID?, to new: ObjectID?, prefix: String) throws(GitError)
+    -> [LevelDifference]
+  {
+    if old == new { return [] }
+    let left = try old.map { (id) throws(GitError) in try repository.rawTree(id) } ?? RawTree.empty
+    let right = try new.map { (id) throws(GitError) in try repository.rawTree(id) } ?? RawTree.empty
+    func path(_ tree: RawTree, _ index: Int) -> String {
+      let name = tree.name(index)
+      return prefix.isEmpty ? name : prefix + "/" + name
     }
+    var out: [LevelDifference] = []
+    var i = 0
+    var j = 0
+    while i < left.count || j < right.count {
+      if i < left.count, j < right.count {
+        if left.sameEntry(i, right, j) {
+          i += 1
+          j += 1
+          continue
+        }
+        if left.sameName(i, right, j) {
+          let full = path(left, i)
+          let (a, b) = (left.id(i), right.id(j))
+          switch (left.isTree(i), right.isTree(j)) {
+          case (true, true): out.append(.folder(path: full, old: a, new: b))
+          case (false, false): out.append(.file(TreeDifference(path: full, old: a, new: b)))
+          case (true, false):
+            out.append(.folder(path: full, old: a, new: nil))
+            out.append(.file(TreeDifference(path: full, old: nil, new: b)))
+          case (false, true):
+            out.append(.file(TreeDifference(path: full, old: a, new: nil)))
+            out.append(.folder(path: full, old: nil, new: b))
+          }
+          i += 1
+          j += 1
+          continue
+        }
+      }
+      if j >= right.count || (i < left.count && left.precedes(i, right, j)) {
+        let full = path(left, i)
+        out.append(
+          left.isTree(i)
+            ? .folder(path: full, old: left.id(i), new: nil)
+            : .file(TreeDifference(path: full, old: left.id(i), new: nil)))
+        i += 1
+      } else {
+        let full = path(right, j)
+        out.append(
+          right.isTree(j)
+            ? .folder(path: full, old: nil, new: right.id(j))
+            : .file(TreeDifference(path: full, old: nil, new: right.id(j))))
+        j += 1
+      }
+    }
+    return out
+  }
+}
+
+/// A tree object's raw bytes with the offsets of its entries, compared without copying names.
+///
+/// The bytes are either borrowed from a mapped pack (valid while the pack reader keeps its
+/// mappings, that is for the duration of a walk) or a copy this object owns.
+final class RawTree {
+  /// A tree with no entries.
+  static var empty: RawTree { RawTree(copying: []) }
+
+  private let bytes: UnsafeRawBufferPointer
+  private let owned: Bool
+  /// Per entry: where it starts (its mode), where its name starts and ends (the NUL), and
+  /// whether it is a tree.
+  ///
+  /// Constants, so reading them needs no exclusivity check.
+  private let starts: [Int32]
+  private let nameStarts: [Int32]
+  private let nameEnds: [Int32]
+  private let trees: [Bool]
+
+  /// Borrows `bytes`, which must outlive this object.
+  init(borrowing bytes: UnsafeRawBufferPointer) {
+    self.bytes = bytes
+    owned = false
+    (starts, nameStarts, nameEnds, trees) = Self.parse(bytes)
   }
 
-  var count: Int { names.count }
+  /// Copies `bytes`.
+  init(copying bytes: [UInt8]) {
+    let copy = UnsafeMutableRawBufferPointer.allocate(byteCount: max(1, bytes.count), alignment: 1)
+    copy.copyBytes(from: bytes)
+    self.bytes = UnsafeRawBufferPointer(rebasing: UnsafeRawBufferPointer(copy)[0..<bytes.count])
+    owned = true
+    (starts, nameStarts, nameEnds, trees) = Self.parse(self.bytes)
+  }
 
-  func isTree(_ index: Int) -> Bool { names[index].isTree }
+  deinit {
+    if owned, let base = bytes.baseAddress { base.deallocate() }
+  }
+
+  /// Finds the entries: `<mode> <name>\0<20-byte id>` each; stops at the first malformed one.
+  private static func parse(_ buffer: UnsafeRawBufferPointer) -> (
+    [Int32], [Int32], [Int32], [Bool]
+  ) {
+    guard let base = buffer.baseAddress else { return ([], [], [], []) }
+    let count = buffer.count
+    var starts: [Int32] = []
+    var nameStarts: [Int32] = []
+    var nameEnds: [Int32] = []
+    var trees: [Bool] = []
+    // About 60 bytes per entry in a dataset's leaf trees.
+    let estimate = count / 48 + 1
+    starts.reserveCapacity(estimate)
+    nameStarts.reserveCapacity(estimate)
+    nameEnds.reserveCapacity(estimate)
+    trees.reserveCapacity(estimate)
+    let bytes = base.assumingMemoryBound(to: UInt8.self)
+    var at = 0
+    while at < count {
+      // The mode is at most 6 digits; names hold no NUL, so the next NUL ends the name.
+      var space = at
+      while space < count && space - at < 7 && bytes[space] != 0x20 { space += 1 }
+      guard space < count, bytes[space] == 0x20,
+        let nul = memchr(base + space + 1, 0, count - space - 1)
+      else { break }
+      let end = base.distance(to: UnsafeRawPointer(nul))
+      guard end + 21 <= count else { break }
+      starts.append(Int32(at))
+      nameStarts.append(Int32(space + 1))
+      nameEnds.append(Int32(end))
+      // Tree entries have mode 40000.
+      trees.append(space - at == 5 && bytes[at] == UInt8(ascii: "4"))
+      at = end + 21
+    }
+    return (starts, nameStarts, nameEnds, trees)
+  }
+
+  var count: Int { starts.count }
+
+  func isTree(_ index: Int) -> Bool { trees[index] }
 
   func name(_ index: Int) -> String {
-    String(decoding: bytes[names[index].start..<names[index].end], as: UTF8.self)
+    String(
+      decoding: UnsafeRawBufferPointer(
+        rebasing: bytes[Int(nameStarts[index])..<Int(nameEnds[index])]), as: UTF8.self)
   }
 
   func id(_ index: Int) -> ObjectID {
-    bytes.withUnsafeBytes { raw in
-      ObjectID(
-        raw: UnsafeRawBufferPointer(rebasing: raw[(names[index].end + 1)..<(names[index].end + 21)])
-      )
-    }
+    let end = Int(nameEnds[index])
+    return ObjectID(raw: UnsafeRawBufferPointer(rebasing: bytes[(end + 1)..<(end + 21)]))
+  }
+
+  /// Same name, mode and id: the whole entry's bytes are equal.
+  func sameEntry(_ index: Int, _ other: RawTree, _ otherIndex: Int) -> Bool {
+    let start = Int(starts[index])
+    let length = Int(nameEnds[index]) + 21 - start
+    let otherStart = Int(other.starts[otherIndex])
+    guard Int(other.nameEnds[otherIndex]) + 21 - otherStart == length,
+      let a = bytes.baseAddress, let b = other.bytes.baseAddress
+    else { return false }
+    return memcmp(a + start, b + otherStart, length) == 0
   }
 
   func sameName(_ index: Int, _ other: RawTree, _ otherIndex: Int) -> Bool {
-    let a = names[index]
-    let b = other.names[otherIndex]
-    return bytes[a.start..<a.end].elementsEqual(other.bytes[b.start..<b.end])
-  }
-
-  /// Same name, mode and id: the mode text and the id follow the name in both entries.
-  func sameEntry(_ index: Int, _ other: RawTree, _ otherIndex: Int) -> Bool {
-    let a = names[index]
-    let b = other.names[otherIndex]
-    guard a.isTree == b.isTree else { return false }
-    return bytes[(a.end + 1)..<(a.end + 21)].elementsEqual(other.bytes[(b.end + 1)..<(b.end + 21)])
-      && modeText(index).elementsEqual(other.modeText(otherIndex))
-  }
-
-  private func modeText(_ index: Int) -> ArraySlice<UInt8> {
-    let start = index == 0 ? 0 : names[index - 1].end + 21
-    return bytes[start..<(names[index].start - 1)]
+    let start = Int(nameStarts[index])
+    let length = Int(nameEnds[index]) - start
+    let otherStart = Int(other.nameStarts[otherIndex])
+    guard Int(other.nameEnds[otherIndex]) - otherStart == length,
+      let a = bytes.baseAddress, let b = other.bytes.baseAddress
+    else { return false }
+    return memcmp(a + start, b + otherStart, length) == 0
   }
 
   /// Git's order: bytes, a tree's name compared as if it ended in `/`.
   func precedes(_ index: Int, _ other: RawTree, _ otherIndex: Int) -> Bool {
-    let a = names[index]
-    let b = other.names[otherIndex]
-    var x = a.start
-    var y = b.start
+    var x = Int(nameStarts[index])
+    var y = Int(other.nameStarts[otherIndex])
+    let xEnd = Int(nameEnds[index])
+    let yEnd = Int(other.nameEnds[otherIndex])
     while true {
-      let l: UInt8 = x < a.end ? bytes[x] : (a.isTree ? 0x2F : 0)
-      let r: UInt8 = y < b.end ? other.bytes[y] : (b.isTree ? 0x2F : 0)
+      let l: UInt8 = x < xEnd ? bytes[x] : (trees[index] ? 0x2F : 0)
+      let r: UInt8 = y < yEnd ? other.bytes[y] : (other.trees[otherIndex] ? 0x2F : 0)
       if l != r { return l < r }
-      if x >= a.end && y >= b.end { return false }
+      if x >= xEnd && y >= yEnd { return false }
       x += 1
       y += 1
     }
   }
 }
+
+#if canImport(Glibc)
+internal import Glibc
+#elseif canImport(Darwin)
+internal import Darwin
+#endif

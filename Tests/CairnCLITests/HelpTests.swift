@@ -14,6 +14,7 @@ import Testing
     ["export", "cvat", "--help"], ["export", "labelstudio", "--help"], ["clone", "--help"],
     ["remote", "--help"], ["remote", "list", "--help"], ["remote", "add", "--help"],
     ["remote", "remove", "--help"], ["fetch", "--help"], ["pull", "--help"], ["push", "--help"],
+    ["diff", "--help"], ["drift", "--help"], ["blame", "--help"],
   ])
   func everyCommandHasHelp(arguments: [String]) throws {
     let result = try CommandRunner.cairn(arguments, in: "/")
