@@ -189,18 +189,40 @@ extension Cairn {
         "   [batch-2 \(second.id.short)] \(second.changes.map(\.path).joined(separator: ", "))")
       try report(repo, "11. Golden QA after batch 2")
 
-      step("12. Merge batch 2 into main", "cairn switch main && cairn merge batch-2")
+      step(
+        "12. Label drift between the two batches",
+        "cairn drift \(first.id.short)..\(second.id.short) --field ground_truth")
+      let drift = try repo.drift(
+        from: first.id.hex, to: second.id.hex, field: "ground_truth", perCommit: false)
+      if let field = drift.total.fields["ground_truth"] {
+        for (transition, count) in field.transitions.sorted(by: {
+          ($0.key.from, $0.key.to) < ($1.key.from, $1.key.to)
+        }) {
+          Output.line("   \(transition.from) → \(transition.to): \(count) label(s)")
+        }
+        for (label, geometry) in field.geometry.sorted(by: { $0.key < $1.key }) {
+          if let iou = geometry.meanIoU, let ratio = geometry.meanAreaRatio {
+            let tighter = ratio < 1 ? "tighter" : "looser"
+            Output.line(
+              "   \(label): \(geometry.boxes) box(es) edited, mean IoU "
+                + "\(Int((iou * 1000).rounded()))‰, area ×\(Int((ratio * 100).rounded()))% "
+                + "(\(tighter))")
+          }
+        }
+      }
+
+      step("13. Merge batch 2 into main", "cairn switch main && cairn merge batch-2")
       _ = try repo.switchBranch("main", create: false)
       let merged = try repo.merge("batch-2", message: nil, now: currentTime())
       Output.line("   \(merged.kind.rawValue): main at \(merged.commit?.short ?? "?")")
 
       let edited = golden[0].name
-      step("13. History of one sample", "cairn log --oneline -- \(edited)")
+      step("14. History of one sample", "cairn log --oneline -- \(edited)")
       for commit in try repo.log(from: nil, keys: [edited], limit: nil) {
         Output.line("   \(commit.id.short) \(commit.summary)")
       }
 
-      step("14. Plain git sees ordinary commits and protected refs", "git log --oneline --all")
+      step("15. Plain git sees ordinary commits and protected refs", "git log --oneline --all")
       Output.line("   try: git -C \(directory) log --oneline --all && git -C \(directory) fsck")
       Output.line(
         "\nDone. Explore with: cairn -C \(directory) … (status, log, show HEAD:\(edited), "

@@ -228,6 +228,10 @@ import Testing
     #expect(
       sets["sets"]?.array?.compactMap { $0["name"]?.string }.sorted() == ["golden-v1", "test-v1"])
     #expect(result.stdout.contains("Golden QA after batch 1"))
+    // The drift report between the batches shows the restored box and the tightened one.
+    #expect(result.stdout.contains("Label drift between the two batches"))
+    #expect(result.stdout.contains("(new) → "), "the missed box comes back in batch 2")
+    #expect(result.stdout.contains("(tighter)"), "the loose box is tightened in batch 2")
     let history = try envelope(
       try cairn("qa", "golden", "golden-v1", "--history", "--json", in: repo), "cairn.qa-golden/v1")
     let recalls = (history["history"]?.array ?? []).compactMap { $0["overall"]?["recall"]?.number }
