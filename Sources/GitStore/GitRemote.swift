@@ -340,8 +340,8 @@ package struct PushUpdate: Sendable, Equatable {
   }
 }
 
-/// `%XX` escapes of a `file://` URL's path decoded.
-private func percentDecoded(_ text: String) -> String {
+/// `%XX` escapes decoded (a `+` stays a `+`): `file://` paths, Label Studio image names.
+package func percentDecoded(_ text: String) -> String {
   guard text.contains("%") else { return text }
   var bytes: [UInt8] = []
   var input = Array(text.utf8)[...]

@@ -120,31 +120,9 @@ extension CairnRepository {
   static func localPath(of uri: String, root: String?) -> String? {
     if uri.hasPrefix("file://") {
       let encoded = String(uri.dropFirst("file://".count))
-      return encoded.replacingPercentEscapes()
+      return percentDecoded(encoded)
     }
     if uri.contains("://") { return nil }
     return root.map { $0 + "/" + uri }
-  }
-}
-
-extension String {
-  /// Decodes `%XX` escapes (as `cairn import` writes them in `file://` URIs).
-  fileprivate func replacingPercentEscapes() -> String {
-    var out: [UInt8] = []
-    let bytes = Array(utf8)
-    var index = 0
-    while index < bytes.count {
-      if bytes[index] == UInt8(ascii: "%"), index + 2 < bytes.count,
-        let value = UInt8(
-          String(decoding: bytes[(index + 1)...(index + 2)], as: UTF8.self), radix: 16)
-      {
-        out.append(value)
-        index += 3
-      } else {
-        out.append(bytes[index])
-        index += 1
-      }
-    }
-    return String(decoding: out, as: UTF8.self)
   }
 }

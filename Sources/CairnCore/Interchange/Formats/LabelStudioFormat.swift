@@ -195,26 +195,6 @@ package enum LabelStudioFormat {
     return path
   }
 
-  /// `%XX` escapes decoded (a `+` stays a `+`).
-  static func percentDecoded(_ text: String) -> String {
-    var out: [UInt8] = []
-    let bytes = Array(text.utf8)
-    var index = 0
-    while index < bytes.count {
-      if bytes[index] == UInt8(ascii: "%"), index + 2 < bytes.count,
-        let value = UInt8(
-          String(decoding: bytes[(index + 1)...(index + 2)], as: UTF8.self), radix: 16)
-      {
-        out.append(value)
-        index += 3
-      } else {
-        out.append(bytes[index])
-        index += 1
-      }
-    }
-    return String(decoding: out, as: UTF8.self)
-  }
-
   /// A key as a URL query value: `%`, space, `#`, `&`, `+` and `?` escaped.
   static func percentEncoded(_ text: String) -> String {
     var out = ""
