@@ -122,4 +122,22 @@ private let gitUser = ["-c", "user.name=Ann", "-c", "user.email=ann@example.inva
     let earlier = try cairn("check", "HEAD~1", "--no-qa", in: dir.path)
     #expect(earlier.exitCode == 0, "\(earlier)")
   }
+
+  @Test func aStagedSchemaChangeIsCheckedAgainstTheLabelsItAffects() throws {
+    let dir = try checkRepository()
+    defer { dir.remove() }
+    let path = FormatV1.labelPath(field: "gt", key: "img0.png")
+    try dir.write(labels("img0.png", box("a", "car", "0.1,0.1,0.2,0.2")), to: path)
+    #expect(try cairn("commit", "-m", "a car", in: dir.path).exitCode == 0)
+    let head = try revParse("HEAD", in: dir.path)
+    // Dropping "car" with plain git: the unchanged label file breaks the staged schema.
+    let schema = try dir.read("schema.json").replacingOccurrences(
+      of: #"["car","truck"]"#, with: #"["truck"]"#)
+    try dir.write(schema, to: "schema.json")
+    #expect(try git("add", "schema.json", in: dir.path).exitCode == 0)
+    let refused = try CommandRunner.git(gitUser + ["commit", "-m", "no cars"], in: dir.path)
+    #expect(refused.exitCode != 0, "\(refused)")
+    #expect(refused.stderr.contains("class 'car' is not in the schema's classes (truck)"))
+    #expect(try revParse("HEAD", in: dir.path) == head)
+  }
 }

@@ -47,7 +47,6 @@ extension CairnRepository {
   /// - Throws: `CairnError` when the source cannot be read.
   package func check(_ source: CheckSource, qa: Bool = true) throws(CairnError) -> CheckReport {
     var files: [(path: String, bytes: [UInt8])] = []
-    var checkPaths: Set<String>? = nil
     let name: String
     switch source {
     case .workingTree:
@@ -64,20 +63,23 @@ extension CairnRepository {
       files = try treeFiles(of: commit)
     case .staged(let indexPath):
       name = "index (staged)"
-      let staged = try stagedFiles(indexPath: indexPath ?? git.gitDirectory + "/index")
-      files = staged.files
-      checkPaths = staged.changed
+      // Only the files a commit would check are read: the changed ones, the schema, and
+      // the labels a staged schema change makes it check again.
+      let staged = try stagedEntries(indexPath: indexPath ?? git.gitDirectory + "/index")
+      var schema: Schema?
+      if let entry = staged.entries.first(where: { $0.path == "schema.json" }),
+        let bytes = try? git.readBlob(entry.id)
+      {
+        schema = try? Schema.parse(bytes)
+      }
+      let recheck = try stagedSchemaRecheck(schema)
+      var paths = staged.changed
+      for entry in staged.entries where recheck.recheck(entry.path) { paths.insert(entry.path) }
+      files = try readStaged(staged.entries, paths: paths)
+      return try finish(name: name, files: files, checked: paths, schema: schema, qa: false)
     }
     let schemaFile = files.first { $0.path == "schema.json" }
     let schema = schemaFile.flatMap { try? Schema.parse($0.bytes) }
-    if case .staged = source, let checkPaths {
-      // A staged schema change re-checks the fields it changes, as a commit does.
-      let recheck = try stagedSchemaRecheck(schema)
-      var paths = checkPaths
-      for file in files where recheck.recheck(file.path) { paths.insert(file.path) }
-      return try finish(
-        name: name, files: files, checked: paths, schema: schema, qa: false)
-    }
     return try finish(name: name, files: files, checked: nil, schema: schema, qa: qa)
   }
 
@@ -268,12 +270,12 @@ extension CairnRepository {
     }
   }
 
-  /// The index's files with their staged content, and the paths that differ from `HEAD`.
-  private func stagedFiles(indexPath: String) throws(CairnError) -> (
-    files: [(path: String, bytes: [UInt8])], changed: Set<String>
+  /// The index's files with their blob ids, and the paths that differ from `HEAD`.
+  private func stagedEntries(indexPath: String) throws(CairnError) -> (
+    entries: [(path: String, id: ObjectID)], changed: Set<String>
   ) {
     let git = self.git
-    return try CairnError.wrap { () throws -> ([(path: String, bytes: [UInt8])], Set<String>) in
+    return try CairnError.wrap { () throws -> ([(path: String, id: ObjectID)], Set<String>) in
       let index = try IndexFile.read(from: indexPath)
       var headFiles: [String: ObjectID] = [:]
       if let head = try git.head().target {
@@ -281,15 +283,33 @@ extension CairnRepository {
           headFiles[path] = entry.id
         }
       }
-      var files: [(path: String, bytes: [UInt8])] = []
+      var entries: [(path: String, id: ObjectID)] = []
       var changed: Set<String> = []
       for entry in index?.entries ?? [] {
-        files.append((entry.path, try git.readBlob(entry.id)))
+        entries.append((entry.path, entry.id))
         if headFiles[entry.path] != entry.id { changed.insert(entry.path) }
       }
       // Deleted files matter to the cross-file rules through their absence only.
-      return (files, changed)
+      return (entries, changed)
     }
+  }
+
+  /// The staged files with the content of those in `paths` (and the schema); the others
+  /// with no bytes, as the rules across files need only their paths.
+  private func readStaged(_ entries: [(path: String, id: ObjectID)], paths: Set<String>)
+    throws(CairnError) -> [(path: String, bytes: [UInt8])]
+  {
+    var files: [(path: String, bytes: [UInt8])] = []
+    files.reserveCapacity(entries.count)
+    do {
+      for entry in entries {
+        let needed = paths.contains(entry.path) || entry.path == "schema.json"
+        files.append((entry.path, needed ? try git.readBlob(entry.id) : []))
+      }
+    } catch {
+      throw CairnError(error, context: "cannot read the index's blobs")
+    }
+    return files
   }
 
   /// What a staged schema change makes a commit check again.
