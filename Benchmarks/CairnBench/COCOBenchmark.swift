@@ -261,41 +261,13 @@ enum Subprocess {
     defer {
       for pointer in argv { free(pointer) }
     }
-    var fds: [Int32] = [-1, -1]
-    guard pipe(&fds) == 0 else { throw BenchError("pipe failed: errno \(errno)") }
-    var actions = posix_spawn_file_actions_t()
-    posix_spawn_file_actions_init(&actions)
-    defer { posix_spawn_file_actions_destroy(&actions) }
-    posix_spawn_file_actions_adddup2(&actions, fds[1], 1)
-    posix_spawn_file_actions_addclose(&actions, fds[0])
-    posix_spawn_file_actions_addclose(&actions, fds[1])
-    let start = DispatchTime.now().uptimeNanoseconds
-    var pid: pid_t = 0
-    let spawned = posix_spawn(&pid, executable, &actions, nil, argv, environ)
-    close(fds[1])
-    guard spawned == 0 else {
-      close(fds[0])
-      throw BenchError("cannot start \(executable): error \(spawned)")
-    }
-    var output: [UInt8] = []
-    var chunk = [UInt8](repeating: 0, count: 1 << 16)
-    while true {
-      let count = chunk.withUnsafeMutableBytes { read(fds[0], $0.baseAddress, $0.count) }
-      if count < 0 && errno == EINTR { continue }
-      if count <= 0 { break }
-      output.append(contentsOf: chunk[0..<count])
-    }
-    close(fds[0])
-    var status: Int32 = 0
-    var usage = rusage()
-    while wait4(pid, &status, 0, &usage) < 0 && errno == EINTR {}
-    let end = DispatchTime.now().uptimeNanoseconds
-    guard status & 0x7F == 0, (status >> 8) & 0xFF == 0 else {
+    let child = try spawnAndWait(executable, argv: argv, envp: environ)
+    guard child.status & 0x7F == 0, (child.status >> 8) & 0xFF == 0 else {
       throw BenchError(
-        "\(executable) \(arguments.joined(separator: " ")) failed (wait status \(status))")
+        "\(executable) \(arguments.joined(separator: " ")) failed (wait status \(child.status))")
     }
     return Measurement(
-      output: String(decoding: output, as: UTF8.self), seconds: Double(end - start) / 1e9,
-      peakBytes: Int(usage.ru_maxrss) * 1024)
+      output: String(decoding: child.output, as: UTF8.self),
+      seconds: Double(child.end - child.start) / 1e9, peakBytes: child.peakBytes)
   }
 }

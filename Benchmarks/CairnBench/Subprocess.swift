@@ -66,39 +66,12 @@ enum Shell {
     defer {
       for pointer in argv + envp { free(pointer) }
     }
-    var fds: [Int32] = [-1, -1]
-    guard pipe(&fds) == 0 else { throw BenchError("pipe failed: errno \(errno)") }
-    var actions = posix_spawn_file_actions_t()
-    posix_spawn_file_actions_init(&actions)
-    defer { posix_spawn_file_actions_destroy(&actions) }
-    posix_spawn_file_actions_adddup2(&actions, fds[1], 1)
-    posix_spawn_file_actions_addclose(&actions, fds[0])
-    posix_spawn_file_actions_addclose(&actions, fds[1])
-
-    let start = DispatchTime.now().uptimeNanoseconds
-    var pid: pid_t = 0
-    let spawned = posix_spawn(&pid, "/bin/sh", &actions, nil, argv, envp)
-    close(fds[1])
-    guard spawned == 0 else {
-      close(fds[0])
-      throw BenchError("cannot start /bin/sh: error \(spawned)")
-    }
-    var output: [UInt8] = []
-    var chunk = [UInt8](repeating: 0, count: 1 << 16)
-    while true {
-      let count = chunk.withUnsafeMutableBytes { read(fds[0], $0.baseAddress, $0.count) }
-      if count < 0 && errno == EINTR { continue }
-      if count <= 0 { break }
-      output.append(contentsOf: chunk[0..<count])
-    }
-    close(fds[0])
-    var status: Int32 = 0
-    while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
-    let end = DispatchTime.now().uptimeNanoseconds
+    let child = try spawnAndWait("/bin/sh", argv: argv, envp: envp)
     // WIFEXITED and WEXITSTATUS: the low 7 bits hold the signal, the next 8 the exit code.
-    guard status & 0x7F == 0, (status >> 8) & 0xFF == 0 else {
-      throw BenchError("command failed (wait status \(status)): \(command)")
+    guard child.status & 0x7F == 0, (child.status >> 8) & 0xFF == 0 else {
+      throw BenchError("command failed (wait status \(child.status)): \(command)")
     }
+    let (output, start, end) = (child.output, child.start, child.end)
     return Outcome(
       output: String(decoding: output, as: UTF8.self), seconds: Double(end - start) / 1e9)
   }
@@ -114,4 +87,56 @@ enum Shell {
   static func quote(_ text: String) -> String {
     "'" + text.replacingOccurrences(of: "'", with: "'\\''") + "'"
   }
+}
+
+/// What a finished child process printed, its wait status, its timing and its peak memory.
+struct ChildResult {
+  var output: [UInt8]
+  var status: Int32
+  /// Uptime nanoseconds at the spawn and at the reap.
+  var start: UInt64
+  var end: UInt64
+  /// `ru_maxrss` from `wait4`, in bytes.
+  var peakBytes: Int
+}
+
+/// Starts `executable` with `posix_spawn` (standard output to a pipe, standard error passed
+/// through), reads its output and reaps it with `wait4`: Foundation's `Process` polls for exit
+/// every 50 ms, which would add up to 50 ms to every measurement.
+func spawnAndWait(
+  _ executable: String, argv: [UnsafeMutablePointer<CChar>?],
+  envp: UnsafePointer<UnsafeMutablePointer<CChar>?>?
+) throws -> ChildResult {
+  var fds: [Int32] = [-1, -1]
+  guard pipe(&fds) == 0 else { throw BenchError("pipe failed: errno \(errno)") }
+  var actions = posix_spawn_file_actions_t()
+  posix_spawn_file_actions_init(&actions)
+  defer { posix_spawn_file_actions_destroy(&actions) }
+  posix_spawn_file_actions_adddup2(&actions, fds[1], 1)
+  posix_spawn_file_actions_addclose(&actions, fds[0])
+  posix_spawn_file_actions_addclose(&actions, fds[1])
+  let start = DispatchTime.now().uptimeNanoseconds
+  var pid: pid_t = 0
+  let spawned = posix_spawn(&pid, executable, &actions, nil, argv, envp)
+  close(fds[1])
+  guard spawned == 0 else {
+    close(fds[0])
+    throw BenchError("cannot start \(executable): error \(spawned)")
+  }
+  var output: [UInt8] = []
+  var chunk = [UInt8](repeating: 0, count: 1 << 16)
+  while true {
+    let count = chunk.withUnsafeMutableBytes { read(fds[0], $0.baseAddress, $0.count) }
+    if count < 0 && errno == EINTR { continue }
+    if count <= 0 { break }
+    output.append(contentsOf: chunk[0..<count])
+  }
+  close(fds[0])
+  var status: Int32 = 0
+  var usage = rusage()
+  while wait4(pid, &status, 0, &usage) < 0 && errno == EINTR {}
+  let end = DispatchTime.now().uptimeNanoseconds
+  return ChildResult(
+    output: output, status: status, start: start, end: end,
+    peakBytes: Int(usage.ru_maxrss) * 1024)
 }

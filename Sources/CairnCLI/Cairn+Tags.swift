@@ -49,33 +49,41 @@ struct TagTargetOptions: ParsableArguments {
   }
 }
 
+/// The arguments of `tags add` and `tags remove`: the tags, the selection, the output.
+struct TagEditArguments: ParsableArguments {
+  @Argument(help: "The tags.")
+  var tags: [String]
+
+  @OptionGroup var target: TagTargetOptions
+
+  @Flag(help: "Print the result as JSON (envelope cairn.tags-edit/v1).")
+  var json = false
+
+  func validate() throws {
+    if !target.hasSelection {
+      throw ValidationError(
+        "choose samples with --key, --view or a query option (--match, --filter…)")
+    }
+  }
+
+  /// Adds or removes the tags and reports it.
+  func run(_ repository: RepositoryOptions, add: Bool) throws {
+    let result = try repository.open().editTags(
+      tags, add: add, selection: target.selection(), labels: target.labelSelection)
+    TagsOutput.edit(
+      result, action: add ? "add" : "remove", tags: tags, target: target, json: json)
+  }
+}
+
 extension Cairn.Tags {
   struct Add: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
       abstract: "Add tags to the selected samples (or labels).")
 
     @OptionGroup var repository: RepositoryOptions
+    @OptionGroup var arguments: TagEditArguments
 
-    @Argument(help: "The tags to add.")
-    var tags: [String]
-
-    @OptionGroup var target: TagTargetOptions
-
-    @Flag(help: "Print the result as JSON (envelope cairn.tags-edit/v1).")
-    var json = false
-
-    func validate() throws {
-      if !target.hasSelection {
-        throw ValidationError(
-          "choose samples with --key, --view or a query option (--match, --filter…)")
-      }
-    }
-
-    func run() async throws {
-      let result = try repository.open().editTags(
-        tags, add: true, selection: target.selection(), labels: target.labelSelection)
-      TagsOutput.edit(result, action: "add", tags: tags, target: target, json: json)
-    }
+    func run() async throws { try arguments.run(repository, add: true) }
   }
 
   struct Remove: AsyncParsableCommand {
@@ -83,27 +91,9 @@ extension Cairn.Tags {
       abstract: "Remove tags from the selected samples (or labels).")
 
     @OptionGroup var repository: RepositoryOptions
+    @OptionGroup var arguments: TagEditArguments
 
-    @Argument(help: "The tags to remove.")
-    var tags: [String]
-
-    @OptionGroup var target: TagTargetOptions
-
-    @Flag(help: "Print the result as JSON (envelope cairn.tags-edit/v1).")
-    var json = false
-
-    func validate() throws {
-      if !target.hasSelection {
-        throw ValidationError(
-          "choose samples with --key, --view or a query option (--match, --filter…)")
-      }
-    }
-
-    func run() async throws {
-      let result = try repository.open().editTags(
-        tags, add: false, selection: target.selection(), labels: target.labelSelection)
-      TagsOutput.edit(result, action: "remove", tags: tags, target: target, json: json)
-    }
+    func run() async throws { try arguments.run(repository, add: false) }
   }
 
   struct List: AsyncParsableCommand {
