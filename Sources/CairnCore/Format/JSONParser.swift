@@ -339,28 +339,18 @@ package struct JSONParser {
       case UInt8(ascii: "t"): scalars.append(0x09)
       case UInt8(ascii: "u"):
         let hexStart = position
-        var code = try parseHex4()
+        let (code, utf8): (UInt32, [UInt8])
+        switch JSONUnicodeEscape.decode(bytes, at: &position) {
+        case .success(let decoded): (code, utf8) = decoded
+        case .failure(let problem): throw error(problem.reason)
+        }
         // Canonical form escapes only control characters without a short escape, in lowercase.
         if code >= 0x20 || [0x08, 0x09, 0x0A, 0x0C, 0x0D].contains(code)
-          || (hexStart..<position).contains(where: { (0x41...0x46).contains(bytes[$0]) })
+          || (hexStart..<hexStart + 4).contains(where: { (0x41...0x46).contains(bytes[$0]) })
         {
           canonical = false
         }
-        if (0xD800...0xDBFF).contains(code) {
-          guard position + 1 < bytes.count, bytes[position] == UInt8(ascii: "\\"),
-            bytes[position + 1] == UInt8(ascii: "u")
-          else { throw error("unpaired surrogate in a string") }
-          position += 2
-          let low = try parseHex4()
-          guard (0xDC00...0xDFFF).contains(low) else {
-            throw error("unpaired surrogate in a string")
-          }
-          code = 0x10000 + ((code - 0xD800) << 10) + (low - 0xDC00)
-        } else if (0xDC00...0xDFFF).contains(code) {
-          throw error("unpaired surrogate in a string")
-        }
-        guard let scalar = Unicode.Scalar(code) else { throw error("invalid \\u escape") }
-        scalars.append(contentsOf: Array(String(Character(scalar)).utf8))
+        scalars.append(contentsOf: utf8)
       default:
         throw error("invalid escape '\\\(Character(Unicode.Scalar(escape)))'")
       }
@@ -413,24 +403,6 @@ package struct JSONParser {
       return String(validating: slice, as: UTF8.self) != nil
     }
     return true
-  }
-
-  private mutating func parseHex4() throws(JSONParseError) -> UInt32 {
-    guard position + 4 <= bytes.count else { throw error("truncated \\u escape") }
-    var value: UInt32 = 0
-    for _ in 0..<4 {
-      let c = bytes[position]
-      let digit: UInt32
-      switch c {
-      case UInt8(ascii: "0")...UInt8(ascii: "9"): digit = UInt32(c - UInt8(ascii: "0"))
-      case UInt8(ascii: "a")...UInt8(ascii: "f"): digit = UInt32(c - UInt8(ascii: "a") + 10)
-      case UInt8(ascii: "A")...UInt8(ascii: "F"): digit = UInt32(c - UInt8(ascii: "A") + 10)
-      default: throw error("invalid \\u escape")
-      }
-      value = value << 4 | digit
-      position += 1
-    }
-    return value
   }
 
   private mutating func parseNumber() throws(JSONParseError) -> JSONValue {
@@ -565,4 +537,69 @@ package indirect enum JSONProjection: Sendable, Equatable {
   case members([String: JSONProjection])
   /// Of an array, every element with this projection.
   case elements(JSONProjection)
+}
+
+/// The `\u` escapes of JSON strings, read the same way by ``JSONParser`` and `JSONPullReader`.
+enum JSONUnicodeEscape {
+  /// Reads the four hexadecimal digits at `position` (just after `\u`) and, after a high
+  /// surrogate, the `\uXXXX` of its low surrogate; moves `position` past them.
+  ///
+  /// - Returns: The first code unit and the UTF-8 bytes of the scalar, or why the escape is
+  ///   invalid.
+  static func decode(_ bytes: UnsafeRawBufferPointer, at position: inout Int) -> Result<
+    (first: UInt32, utf8: [UInt8]), JSONEscapeProblem
+  > {
+    guard let first = hex4(bytes, at: &position) else { return .failure(problem(bytes, position)) }
+    var code = first
+    if (0xD800...0xDBFF).contains(code) {
+      guard position + 1 < bytes.count, bytes[position] == UInt8(ascii: "\\"),
+        bytes[position + 1] == UInt8(ascii: "u")
+      else { return .failure(JSONEscapeProblem("unpaired surrogate in a string")) }
+      position += 2
+      guard let low = hex4(bytes, at: &position) else {
+        return .failure(problem(bytes, position))
+      }
+      guard (0xDC00...0xDFFF).contains(low) else {
+        return .failure(JSONEscapeProblem("unpaired surrogate in a string"))
+      }
+      code = 0x10000 + ((code - 0xD800) << 10) + (low - 0xDC00)
+    } else if (0xDC00...0xDFFF).contains(code) {
+      return .failure(JSONEscapeProblem("unpaired surrogate in a string"))
+    }
+    guard let scalar = Unicode.Scalar(code) else {
+      return .failure(JSONEscapeProblem("invalid \\u escape"))
+    }
+    return .success((first, Array(String(Character(scalar)).utf8)))
+  }
+
+  private static func problem(_ bytes: UnsafeRawBufferPointer, _ position: Int)
+    -> JSONEscapeProblem
+  {
+    JSONEscapeProblem(position + 4 > bytes.count ? "truncated \\u escape" : "invalid \\u escape")
+  }
+
+  /// Four hexadecimal digits at `position` (moved past them), or nil.
+  private static func hex4(_ bytes: UnsafeRawBufferPointer, at position: inout Int) -> UInt32? {
+    guard position + 4 <= bytes.count else { return nil }
+    var value: UInt32 = 0
+    for offset in 0..<4 {
+      let c = bytes[position + offset]
+      let digit: UInt32
+      switch c {
+      case UInt8(ascii: "0")...UInt8(ascii: "9"): digit = UInt32(c - UInt8(ascii: "0"))
+      case UInt8(ascii: "a")...UInt8(ascii: "f"): digit = UInt32(c - UInt8(ascii: "a") + 10)
+      case UInt8(ascii: "A")...UInt8(ascii: "F"): digit = UInt32(c - UInt8(ascii: "A") + 10)
+      default: return nil
+      }
+      value = value << 4 | digit
+    }
+    position += 4
+    return value
+  }
+}
+
+/// Why a `\u` escape is invalid.
+struct JSONEscapeProblem: Error {
+  var reason: String
+  init(_ reason: String) { self.reason = reason }
 }

@@ -397,22 +397,10 @@ package struct JSONPullReader {
       case UInt8(ascii: "r"): scalars.append(0x0D)
       case UInt8(ascii: "t"): scalars.append(0x09)
       case UInt8(ascii: "u"):
-        var code = try hex4()
-        if (0xD800...0xDBFF).contains(code) {
-          guard position + 1 < bytes.count, bytes[position] == UInt8(ascii: "\\"),
-            bytes[position + 1] == UInt8(ascii: "u")
-          else { throw error("unpaired surrogate in a string") }
-          position += 2
-          let low = try hex4()
-          guard (0xDC00...0xDFFF).contains(low) else {
-            throw error("unpaired surrogate in a string")
-          }
-          code = 0x10000 + ((code - 0xD800) << 10) + (low - 0xDC00)
-        } else if (0xDC00...0xDFFF).contains(code) {
-          throw error("unpaired surrogate in a string")
+        switch JSONUnicodeEscape.decode(bytes, at: &position) {
+        case .success(let decoded): scalars.append(contentsOf: decoded.utf8)
+        case .failure(let problem): throw error(problem.reason)
         }
-        guard let scalar = Unicode.Scalar(code) else { throw error("invalid \\u escape") }
-        scalars.append(contentsOf: Array(String(Character(scalar)).utf8))
       default:
         throw error("invalid escape '\\\(Character(Unicode.Scalar(escape)))'")
       }
@@ -424,21 +412,4 @@ package struct JSONPullReader {
     String(validating: UnsafeRawBufferPointer(rebasing: bytes[start..<end]), as: UTF8.self) != nil
   }
 
-  private mutating func hex4() throws(JSONParseError) -> UInt32 {
-    guard position + 4 <= bytes.count else { throw error("truncated \\u escape") }
-    var value: UInt32 = 0
-    for _ in 0..<4 {
-      let c = bytes[position]
-      let digit: UInt32
-      switch c {
-      case UInt8(ascii: "0")...UInt8(ascii: "9"): digit = UInt32(c - UInt8(ascii: "0"))
-      case UInt8(ascii: "a")...UInt8(ascii: "f"): digit = UInt32(c - UInt8(ascii: "a") + 10)
-      case UInt8(ascii: "A")...UInt8(ascii: "F"): digit = UInt32(c - UInt8(ascii: "A") + 10)
-      default: throw error("invalid \\u escape")
-      }
-      value = value << 4 | digit
-      position += 1
-    }
-    return value
-  }
 }
