@@ -48,9 +48,14 @@ let package = Package(
       swiftSettings: swiftSettings
     ),
     .target(
+      name: "Evaluation",
+      swiftSettings: swiftSettings
+    ),
+    .target(
       name: "CairnCLI",
       dependencies: [
         "CairnCore",
+        "Evaluation",
         "GitStore",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ],
@@ -65,6 +70,7 @@ let package = Package(
       name: "CairnBench",
       dependencies: [
         "CairnCore",
+        "Evaluation",
         "GitStore",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ],
@@ -85,6 +91,11 @@ let package = Package(
     .testTarget(
       name: "CairnCoreTests",
       dependencies: ["CairnCore", "GitStore", "CairnTestSupport"],
+      swiftSettings: swiftSettings
+    ),
+    .testTarget(
+      name: "EvaluationTests",
+      dependencies: ["Evaluation", "CairnTestSupport"],
       swiftSettings: swiftSettings
     ),
     .testTarget(
