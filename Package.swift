@@ -41,6 +41,7 @@ let package = Package(
     .target(
       name: "CairnCore",
       dependencies: [
+        "Evaluation",
         "GitStore",
         "CZlib",
         .product(name: "Crypto", package: "swift-crypto"),
