@@ -170,6 +170,12 @@ private func close(_ a: Double, _ b: Double, _ tolerance: Double = 1e-9) -> Bool
       center: SIMD3(0, 0, 0), dimensions: SIMD3(4, 1.5, 2), rotation: SIMD3(1e-7, 0.4, -1e-7),
       up: .y)
     #expect(close(nearlyUpright.yaw, 0.4, 1e-6))
+    // Rz(π)·Ry(π − 2.5)·Rx(π) = Ry(2.5): the Euler angles a frame change recovers for a box
+    // turned by 2.5 about y (asin keeps ry within ±π/2). Still upright, with yaw 2.5.
+    let recovered = try OrientedBox(
+      center: SIMD3(0, 0, 0), dimensions: SIMD3(4, 1.5, 2), rotation: SIMD3(.pi, .pi - 2.5, .pi),
+      up: .y)
+    #expect(close(recovered.yaw, 2.5))
   }
 
   @Test func tiltedOrMalformedBoxesAreRefused() {

@@ -40,8 +40,10 @@ package struct OrientedBox: Sendable, Equatable {
   /// y axis for ``UpAxis/y``, its own z axis for ``UpAxis/z``) must lie within
   /// ``tiltTolerance`` of `up`, up to a half turn (a box turned upside down is still upright).
   /// A KITTI box, `rotation` `[0, ry, 0]`, gives `yaw` = `ry` with ``UpAxis/y``; a LiDAR box,
-  /// `[0, 0, rz]`, gives `yaw` = `rz` with ``UpAxis/z``. The yaw is read from the heading, so
-  /// angles differing by whole turns give the same box.
+  /// `[0, 0, rz]`, gives `yaw` = `rz` with ``UpAxis/z``. The tilt and the yaw are read from the
+  /// box's axes rather than from the angles, so angles differing by whole turns give the same
+  /// box, and so do other Euler angles of the same rotation: a change of frame recovers a KITTI
+  /// yaw beyond ±90° as `[π, π − ry, π]`, which gives `yaw` = `ry`.
   ///
   /// - Parameters:
   ///   - center: The box centre in its frame.
