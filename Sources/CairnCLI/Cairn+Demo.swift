@@ -12,7 +12,9 @@ extension Cairn {
         set and a test set, commits an annotation batch and measures it against the golden \
         set, tags a training split, saves it as a view, checks it for leakage and exports it \
         for Ultralytics YOLO with a manifest, fixes the batch on a branch, measures again, \
-        merges, and shows a sample's history, printing each step.
+        merges, evaluates two simulated model iterations on the frozen test set (mining the \
+        first one's misses into a view and comparing the runs), and shows a sample's history, \
+        printing each step.
         """)
 
     @Argument(help: "Where to create the demo repository.")
@@ -216,17 +218,111 @@ extension Cairn {
       let merged = try repo.merge("batch-2", message: nil, now: currentTime())
       Output.line("   \(merged.kind.rawValue): main at \(merged.commit?.short ?? "?")")
 
+      try evaluate(repo, test: test, classes: classes)
+
       let edited = golden[0].name
-      step("14. History of one sample", "cairn log --oneline -- \(edited)")
+      step("18. History of one sample", "cairn log --oneline -- \(edited)")
       for commit in try repo.log(from: nil, keys: [edited], limit: nil) {
         Output.line("   \(commit.id.short) \(commit.summary)")
       }
 
-      step("15. Plain git sees ordinary commits and protected refs", "git log --oneline --all")
+      step("19. Plain git sees ordinary commits and protected refs", "git log --oneline --all")
       Output.line("   try: git -C \(directory) log --oneline --all && git -C \(directory) fsck")
       Output.line(
         "\nDone. Explore with: cairn -C \(directory) … (status, log, show HEAD:\(edited), "
-          + "qa golden golden-v1 --history, protect list)")
+          + "qa golden golden-v1 --history, protect list, eval list, eval show model-v2)")
+    }
+
+    /// Steps 14–17: two model iterations evaluated on the frozen test set, the first one's
+    /// misses mined into a view, and the two runs compared.
+    private func evaluate(_ repo: CairnRepository, test: [DemoImage], classes: [String]) throws {
+      step(
+        "14. Model v1 predicts the frozen test set",
+        "cairn schema add-field predictions --type detections … && cairn commit")
+      _ = try repo.changeSchema(
+        message: "", commit: false, now: currentTime(),
+        edit: { (schema: inout Schema) throws(CairnError) in
+          try SchemaEdits.addField(
+            &schema, name: "predictions", type: .detections, classes: classes, coverage: false,
+            minLabels: nil)
+        })
+      var random = DemoRandom(seed: 11)
+      func predict(version: Int) throws {
+        for image in test {
+          let dark = Int(image.name.prefix(4)).map { ($0 - 1) % 8 == 7 } ?? false
+          try repo.writeLabels(
+            field: "predictions", key: image.name,
+            labels: DemoModel.predict(image, version: version, dark: dark, using: &random))
+        }
+      }
+      try predict(version: 1)
+      let v1 = try repo.commit(message: "Model v1 predictions on test-v1", now: currentTime())
+      Output.line("   [main \(v1.id.short)] \(test.count) label files of field predictions")
+
+      step(
+        "15. Evaluate model v1 on the frozen test set (COCO metrics, as pycocotools)",
+        "cairn eval detections --gt ground_truth --pred predictions --frozen test-v1 --key model-v1"
+      )
+      let first = try evaluateRun(repo, key: "model-v1")
+      let failures = first.failures(.falseNegatives)
+      try repo.saveView(
+        "missed-by-model-v1",
+        ViewDefinition(
+          description: "false negatives of evaluation run model-v1",
+          stages: [.keys(failures.keys)]),
+        replace: true)
+      let mined = try repo.commit(
+        message: "Evaluation model-v1 and the view of its misses", now: currentTime())
+
+      step(
+        "16. Mine the false negatives: the input of targeted selection",
+        "cairn eval failures model-v1 --fn --save-view missed-by-model-v1")
+      Output.line(
+        "   \(failures.objects.count) missed object(s) in \(failures.keys.count) sample(s): "
+          + failures.keys.joined(separator: ", ") + "; views/missed-by-model-v1.json "
+          + "[main \(mined.id.short)]")
+
+      step(
+        "17. Model v2 (retrained on the misses): evaluate and compare the iterations",
+        "cairn eval detections … --key model-v2 && cairn eval compare model-v1 model-v2")
+      try predict(version: 2)
+      _ = try repo.commit(message: "Model v2 predictions on test-v1", now: currentTime())
+      let second = try evaluateRun(repo, key: "model-v2")
+      _ = try repo.commit(message: "Evaluation model-v2", now: currentTime())
+      let before = Dictionary(first.metrics.map { ($0.name, $0.value) }) { a, _ in a }
+      for metric in second.metrics where ["AP", "AP50", "recall"].contains(metric.name) {
+        let old = before[metric.name] ?? nil
+        let change = zip2(old, metric.value).map {
+          ($0.1 - $0.0 >= 0 ? "+" : "") + EvaluationOutput.format($0.1 - $0.0)
+        }
+        Output.line(
+          "   \(EvaluationOutput.pad(metric.name, 7)) \(EvaluationOutput.format(old)) → "
+            + "\(EvaluationOutput.format(metric.value)) (\(change ?? "-"))")
+      }
+    }
+
+    /// Evaluates the predictions of HEAD on the frozen test set as run `key` and stores it.
+    private func evaluateRun(_ repo: CairnRepository, key: String) throws -> EvaluationRun {
+      let data = try repo.evaluationData(
+        truth: "ground_truth", predictions: "predictions", type: .detections,
+        scope: EvaluationScope(frozen: "test-v1"))
+      let evaluation = DetectionEvaluation(
+        DetectionData(data),
+        parameters: DetectionRunParameters(truth: "ground_truth", predictions: "predictions"))
+      let run = evaluation.run(key: key, source: data)
+      try repo.saveRun(run, replace: true)
+      let values = Dictionary(run.metrics.map { ($0.name, $0.value) }) { a, _ in a }
+      Output.line(
+        "   \(key): AP \(EvaluationOutput.format(values["AP"] ?? nil)), AP50 "
+          + "\(EvaluationOutput.format(values["AP50"] ?? nil)), recall at IoU 0.5 "
+          + "\(EvaluationOutput.format(values["recall"] ?? nil)) over \(data.samples.count) "
+          + "test samples; runs/eval/\(key)/")
+      return run
+    }
+
+    private func zip2(_ a: Double?, _ b: Double?) -> (Double, Double)? {
+      guard let a, let b else { return nil }
+      return (a, b)
     }
 
     private func saveKeysView(

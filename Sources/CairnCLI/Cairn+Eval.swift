@@ -8,6 +8,9 @@ extension Cairn {
         Detection metrics follow pycocotools (COCO) and the PASCAL VOC devkit; see \
         Docs/evaluation.md for the conventions and the reference each number follows.
         """,
-      subcommands: [])
+      subcommands: [
+        Detections.self, Classifications.self, Cuboids.self, List.self, Show.self, Compare.self,
+        Failures.self,
+      ])
   }
 }

@@ -213,8 +213,10 @@ import Testing
     #expect(result.exitCode == 0, "\(result)")
     #expect(result.stdout.contains("Batch 1: an annotator labels the rest"))
     let repo = dir.appending("demo")
-    // init, reviewed labels, the two frozen sets, batch 1, training split, batch 2.
-    #expect(try git("log", "--oneline", "--all", in: repo).stdout.split(separator: "\n").count == 7)
+    // init, reviewed labels, the two frozen sets, batch 1, training split, batch 2, then
+    // model v1's predictions, its evaluation, model v2's predictions and its evaluation.
+    #expect(
+      try git("log", "--oneline", "--all", in: repo).stdout.split(separator: "\n").count == 11)
     // The demo uses a schema, tags and a saved view, and exports the view with a manifest.
     let schema = try JSONParser.parse(
       try String(contentsOfFile: repo + "/schema.json", encoding: .utf8))
@@ -246,7 +248,24 @@ import Testing
     #expect(manifest["view"] == .string("training"))
     #expect(manifest["samples"] == .int(18))
     // The export was made from the commit of the training split (batch 2 came later).
-    #expect(manifest["commit"]?.string == (try revParse("main~1", in: repo)))
+    let split = try git(
+      "log", "--format=%H", "--grep=^Training split and view$", "main", in: repo
+    ).stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+    #expect(manifest["commit"]?.string == split)
+    // Two model iterations were evaluated on the frozen test set and compared; the first
+    // one's misses became a view.
+    let runs = try envelope(try cairn("eval", "list", "--json", in: repo), "cairn.eval.list/v1")
+    #expect(runs.array?.compactMap { $0["key"]?.string } == ["model-v1", "model-v2"])
+    #expect(runs.array?.first?["frozen"]?["name"]?.string == "test-v1")
+    let missed = try cairn("view", "apply", "missed-by-model-v1", "--count", in: repo)
+    #expect(Int(missed.stdout.trimmingCharacters(in: .whitespacesAndNewlines)) ?? 0 > 0)
+    let failures = try cairn("eval", "failures", "model-v1", "--fn", in: repo)
+    #expect(failures.stdout == (try cairn("view", "apply", "missed-by-model-v1", in: repo)).stdout)
+    let compared = try envelope(
+      try cairn("eval", "compare", "model-v1", "model-v2", "--json", in: repo),
+      "cairn.eval.compare/v1")
+    #expect((compared["metrics"]?["AP"]?["delta"]?.number ?? 0) > 0, "model v2 is better")
+    #expect(result.stdout.contains("Evaluate model v1 on the frozen test set"))
     #expect(FileManager.default.fileExists(atPath: repo + "/exports/training-yolo/data.yaml"))
     #expect(try git("status", "--porcelain", in: repo).stdout.isEmpty)
     #expect(try cairn("status", "--json", in: repo).stdout.contains("\"clean\":true"))

@@ -36,6 +36,12 @@ package struct ViewEvaluation: Sendable {
   package func samples() throws(CairnError) -> [ViewSample] {
     try evaluator.samples(indices, filters: filters)
   }
+
+  /// The selected samples, in order, with only the labels of `fields` (after the view's label
+  /// filters): label files of other fields are not read.
+  package func samples(fields: Set<String>) throws(CairnError) -> [ViewSample] {
+    try evaluator.samples(indices, filters: filters, fields: fields)
+  }
 }
 
 extension CairnRepository {

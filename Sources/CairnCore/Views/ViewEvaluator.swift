@@ -216,11 +216,12 @@ struct ViewEvaluator {
   }
 
   /// Reads the records and labels of `indices`, with `filters` applied to the labels.
-  func samples(_ indices: [Int], filters: [(field: String, predicate: QueryExpression)])
-    throws(CairnError) -> [ViewSample]
-  {
+  func samples(
+    _ indices: [Int], filters: [(field: String, predicate: QueryExpression)],
+    fields only: Set<String>? = nil
+  ) throws(CairnError) -> [ViewSample] {
     let table = table
-    let fields = table.fields
+    let fields = table.fields.filter { only?.contains($0) ?? true }
     let results = parallelMap(count: indices.count, state: makeReader()) {
       reader, position -> Result<ViewSample, CairnError.Violation> in
       let index = indices[position]

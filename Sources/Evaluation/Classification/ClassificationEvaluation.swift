@@ -194,8 +194,25 @@ package enum ClassificationEvaluator {
   /// - Parameter predictions: The predictions of one sample.
   /// - Returns: Class names, without repetition.
   static func ranked(_ predictions: [ClassPrediction]) -> [String] {
+    var seen: Set<String> = []
+    return rankedIndices(predictions).map { predictions[$0].label }.filter {
+      seen.insert($0).inserted
+    }
+  }
+
+  /// The index of the top prediction (the one ``evaluate(_:topK:)`` scores), or nil when
+  /// there is none.
+  ///
+  /// - Parameter predictions: The predictions of one sample.
+  /// - Returns: An index into `predictions`.
+  package static func topIndex(_ predictions: [ClassPrediction]) -> Int? {
+    rankedIndices(predictions).first
+  }
+
+  /// The indices of `predictions`, best first (see ``ranked(_:)``).
+  private static func rankedIndices(_ predictions: [ClassPrediction]) -> [Int] {
     let confidence = predictions.map { $0.confidence.flatMap { $0.isNaN ? nil : $0 } }
-    let order = predictions.indices.sorted { a, b in
+    return predictions.indices.sorted { a, b in
       switch (confidence[a], confidence[b]) {
       case (let x?, let y?) where x != y: return x > y
       case (.some, nil): return true
@@ -203,8 +220,6 @@ package enum ClassificationEvaluator {
       default: return a < b
       }
     }
-    var seen: Set<String> = []
-    return order.map { predictions[$0].label }.filter { seen.insert($0).inserted }
   }
 
   private static func ratio(_ numerator: Int, _ denominator: Int) -> Double {

@@ -146,22 +146,28 @@ package enum CuboidEvaluator {
 
   /// The predictions by score, highest first, equal scores in input order.
   private static func rank(_ predictions: [CuboidDetection]) -> [CuboidDetection] {
+    rankedIndices(predictions).map { predictions[$0] }
+  }
+
+  /// The indices of `predictions` by score, highest first, equal scores in input order.
+  private static func rankedIndices(_ predictions: [CuboidDetection]) -> [Int] {
     predictions.indices.sorted { a, b in
       predictions[a].score != predictions[b].score
         ? predictions[a].score > predictions[b].score : a < b
-    }.map { predictions[$0] }
+    }
   }
 
-  /// Greedy matching of ranked predictions to the ground truth of one class, and its AP.
-  private static func match(
+  /// Greedy matching of ranked predictions to the ground truth of one class: per prediction,
+  /// the index in `truth` it took and the IoU, or nil.
+  private static func assign(
     _ ranked: [CuboidDetection], _ truth: [CuboidDetection], threshold: Double,
     iou: (OrientedBox, OrientedBox) -> Double
-  ) -> CuboidAveragePrecision {
+  ) -> [(truth: Int, iou: Double)?] {
     var truthBySample: [Int: [Int]] = [:]
     for (index, box) in truth.enumerated() { truthBySample[box.sample, default: []].append(index) }
     var taken = [Bool](repeating: false, count: truth.count)
-    var hits: [Bool] = []
-    hits.reserveCapacity(ranked.count)
+    var assigned: [(truth: Int, iou: Double)?] = []
+    assigned.reserveCapacity(ranked.count)
     for prediction in ranked {
       var best: (index: Int, iou: Double)?
       for index in truthBySample[prediction.sample] ?? [] where !taken[index] {
@@ -170,17 +176,56 @@ package enum CuboidEvaluator {
       }
       if let best, best.iou >= threshold {
         taken[best.index] = true
-        hits.append(true)
+        assigned.append((best.index, best.iou))
       } else {
-        hits.append(false)
+        assigned.append(nil)
       }
     }
+    return assigned
+  }
+
+  /// Greedy matching of ranked predictions to the ground truth of one class, and its AP.
+  private static func match(
+    _ ranked: [CuboidDetection], _ truth: [CuboidDetection], threshold: Double,
+    iou: (OrientedBox, OrientedBox) -> Double
+  ) -> CuboidAveragePrecision {
+    let hits = assign(ranked, truth, threshold: threshold, iou: iou).map { $0 != nil }
     let truePositives = hits.count(where: { $0 })
     return CuboidAveragePrecision(
       truePositives: truePositives, falsePositives: hits.count - truePositives,
       falseNegatives: truth.count - truePositives,
       ap40: averagePrecision(hits: hits, groundTruthCount: truth.count, levels: recall40),
       ap11: averagePrecision(hits: hits, groundTruthCount: truth.count, levels: recall11))
+  }
+
+  /// The 3D matches ``evaluate(groundTruth:predictions:thresholds:)`` counts, per object.
+  ///
+  /// - Parameters:
+  ///   - groundTruth: The ground-truth boxes.
+  ///   - predictions: The predicted boxes, with scores.
+  ///   - thresholds: The IoU thresholds per class.
+  /// - Returns: Per prediction, in input order, the index in `groundTruth` it matched by 3D
+  ///   IoU and that IoU, or nil.
+  package static func matches3D(
+    groundTruth: [CuboidDetection], predictions: [CuboidDetection],
+    thresholds: CuboidThresholds = CuboidThresholds()
+  ) -> [(truth: Int, iou: Double)?] {
+    var result = [(truth: Int, iou: Double)?](repeating: nil, count: predictions.count)
+    let names = Set(groundTruth.map(\.className)).union(predictions.map(\.className))
+    for name in names {
+      let truthIndices = groundTruth.indices.filter { groundTruth[$0].className == name }
+      let own = predictions.indices.filter { predictions[$0].className == name }
+      let order = rankedIndices(own.map { predictions[$0] }).map { own[$0] }
+      let assigned = assign(
+        order.map { predictions[$0] }, truthIndices.map { groundTruth[$0] },
+        threshold: thresholds.threshold(for: name), iou: OrientedBox.iou3D)
+      for (position, prediction) in order.enumerated() {
+        if let match = assigned[position] {
+          result[prediction] = (truthIndices[match.truth], match.iou)
+        }
+      }
+    }
+    return result
   }
 
   /// KITTI's 40 recall levels, 1/40 … 40/40 (recall 0 is left out).

@@ -1,0 +1,254 @@
+internal import CairnCore
+
+/// Renders stored evaluation runs (`run.json`) as text or JSON.
+enum EvaluationOutput {
+  /// Prints a run: what was evaluated, the summary, the per-class table and, for up to 20
+  /// classes, the confusion matrix.
+  static func print(_ run: EvaluationRun, json: Bool) {
+    if json {
+      Output.json("cairn.eval/v1", body(run))
+      return
+    }
+    Output.lines(lines(run))
+  }
+
+  /// The JSON body of a run: `run.json` with `summary`, the metrics by name.
+  static func body(_ run: EvaluationRun) -> JSONValue {
+    var members = run.record.object ?? [:]
+    members["summary"] = members["metrics"]
+    members["metrics"] = nil
+    members["metric_order"] = nil
+    return .object(members)
+  }
+
+  static func lines(_ run: EvaluationRun) -> [String] {
+    let record = run.record
+    var lines: [String] = []
+    var header = "run \(run.key): \(run.kind) at \(run.commit.prefix(12))"
+    if let frozen = record["frozen"]?["name"]?.string { header += ", frozen test set \(frozen)" }
+    if let view = record["view"]?.string { header += ", view \(view)" }
+    lines.append(header)
+    if let truth = record["fields"]?["truth"]?.string,
+      let predictions = record["fields"]?["predictions"]?.string
+    {
+      lines.append("fields: \(predictions) against \(truth); \(parameterText(record))")
+    }
+    lines.append("samples: \(record["samples"]?.int ?? 0)")
+    lines.append("")
+    let metrics = run.metrics
+    if record["parameters"]?["method"]?.string == "coco" {
+      let values = Dictionary(metrics.map { ($0.name, $0.value) }, uniquingKeysWith: { a, _ in a })
+      lines += cocoSummary(values)
+      lines.append("")
+    }
+    for metric in metrics where !COCOSummaryLine.names.contains(metric.name) {
+      lines.append("\(pad(metric.name, 10)) \(format(metric.value))")
+    }
+    lines.append("")
+    lines += classTable(run)
+    if let confusion = record["confusion"], let labels = confusion["labels"]?.array,
+      labels.count <= 21, labels.count > 1
+    {
+      lines.append("")
+      lines += confusionTable(confusion)
+    }
+    return lines
+  }
+
+  private static func parameterText(_ record: JSONValue) -> String {
+    guard let parameters = record["parameters"]?.object else { return "" }
+    return parameters.keys.sorted().map { name in
+      let value = parameters[name]
+      let text =
+        value?.string ?? value?.bool.map { $0 ? "true" : "false" }
+        ?? value?.number.map { CanonicalJSON.format($0) } ?? "?"
+      return "\(name)=\(text)"
+    }.joined(separator: " ")
+  }
+
+  /// pycocotools' `summarize()` lines from metric values (nil prints -1.000).
+  static func cocoSummary(_ values: [String: Double?]) -> [String] {
+    COCOSummaryLine.all.map { line in
+      let value = values[line.name] ?? nil
+      return line.text(value ?? -1)
+    }
+  }
+
+  private static func classTable(_ run: EvaluationRun) -> [String] {
+    let rows = run.classes
+    guard !rows.isEmpty else { return [] }
+    var columns = [
+      "ap", "ap50", "ap75", "ap11", "ap_bev_r40", "ap_3d_r11", "ap_bev_r11", "threshold",
+      "precision", "recall", "f1",
+    ]
+    columns = columns.filter { column in rows.contains { $0[column] != nil } }
+    let counts = ["tp", "fp", "fn", "support", "truth", "predictions"].filter { column in
+      rows.contains { $0[column] != nil }
+    }
+    let width = max(5, rows.compactMap { $0["name"]?.string?.count }.max() ?? 5)
+    var lines = [
+      pad("class", width) + columns.map { " " + pad($0, 9, right: true) }.joined()
+        + counts.map { " " + pad($0, 7, right: true) }.joined()
+    ]
+    for row in rows {
+      var line = pad(row["name"]?.string ?? "?", width)
+      for column in columns { line += " " + pad(format(row[column]?.number), 9, right: true) }
+      for column in counts { line += " " + pad(String(row[column]?.int ?? 0), 7, right: true) }
+      lines.append(line)
+    }
+    return lines
+  }
+
+  private static func confusionTable(_ confusion: JSONValue) -> [String] {
+    let labels = confusion["labels"]?.array?.compactMap(\.string) ?? []
+    let rows = confusion["rows"]?.array?.compactMap(\.string) ?? labels
+    let matrix = confusion["matrix"]?.array?.map { $0.array?.compactMap(\.int) ?? [] } ?? []
+    let width = max(8, (labels + rows).map(\.count).max() ?? 8)
+    var lines = ["confusion (rows: truth, columns: predicted)"]
+    lines.append(pad("", width) + labels.map { " " + pad($0, width, right: true) }.joined())
+    for (index, row) in matrix.enumerated() where index < rows.count {
+      lines.append(
+        pad(rows[index], width) + row.map { " " + pad(String($0), width, right: true) }.joined())
+    }
+    return lines
+  }
+
+  /// A metric with 4 decimals, or `-` when undefined.
+  static func format(_ value: Double?) -> String {
+    guard let value else { return "-" }
+    if value == value.rounded() && abs(value) >= 1 { return String(Int64(value)) }
+    let scaled = (value * 10000).rounded() / 10000
+    var text = String(scaled)
+    if let dot = text.firstIndex(of: ".") {
+      let decimals = text.distance(from: dot, to: text.endIndex) - 1
+      if decimals < 4 { text += String(repeating: "0", count: 4 - decimals) }
+    }
+    return text
+  }
+
+  static func pad(_ text: String, _ width: Int, right: Bool = false) -> String {
+    guard text.count < width else { return text }
+    let padding = String(repeating: " ", count: width - text.count)
+    return right ? padding + text : text + padding
+  }
+
+  /// Prints the differences between two runs: every metric and every class's AP (or F1).
+  static func printComparison(_ first: EvaluationRun, _ second: EvaluationRun, json: Bool) {
+    let firstMetrics = Dictionary(
+      first.metrics.map { ($0.name, $0.value) }, uniquingKeysWith: { a, _ in a })
+    let names = second.metrics.map(\.name).filter { firstMetrics[$0] != nil }
+    let secondMetrics = Dictionary(
+      second.metrics.map { ($0.name, $0.value) }, uniquingKeysWith: { a, _ in a })
+    let classMetric = first.classes.contains { $0["ap"] != nil } ? "ap" : "f1"
+    func classValues(_ run: EvaluationRun) -> [String: Double?] {
+      Dictionary(
+        run.classes.compactMap { row in row["name"]?.string.map { ($0, row[classMetric]?.number) }
+        },
+        uniquingKeysWith: { a, _ in a })
+    }
+    let firstClasses = classValues(first)
+    let secondClasses = classValues(second)
+    let classNames = Set(firstClasses.keys).union(secondClasses.keys).sorted()
+    func delta(_ a: Double??, _ b: Double??) -> Double? {
+      guard let a = a ?? nil, let b = b ?? nil else { return nil }
+      return b - a
+    }
+    if json {
+      var metrics: [String: JSONValue] = [:]
+      for name in names {
+        let a = firstMetrics[name] ?? nil
+        let b = secondMetrics[name] ?? nil
+        metrics[name] = .object([
+          "first": EvaluationRun.number(a), "second": EvaluationRun.number(b),
+          "delta": EvaluationRun.number(delta(a, b)),
+        ])
+      }
+      var classes: [String: JSONValue] = [:]
+      for name in classNames {
+        let a = firstClasses[name] ?? nil
+        let b = secondClasses[name] ?? nil
+        classes[name] = .object([
+          "first": EvaluationRun.number(a), "second": EvaluationRun.number(b),
+          "delta": EvaluationRun.number(delta(a, b)),
+        ])
+      }
+      Output.json(
+        "cairn.eval.compare/v1",
+        .object([
+          "first": .object(["key": .string(first.key), "commit": .string(first.commit)]),
+          "second": .object(["key": .string(second.key), "commit": .string(second.commit)]),
+          "metrics": .object(metrics), "class_metric": .string(classMetric),
+          "classes": .object(classes),
+        ]))
+      return
+    }
+    var lines = [
+      "compare \(first.key) (\(first.commit.prefix(12))) -> \(second.key) "
+        + "(\(second.commit.prefix(12)))",
+      "",
+      pad("metric", 12) + pad(first.key, 12, right: true) + pad(second.key, 12, right: true)
+        + pad("delta", 12, right: true),
+    ]
+    func row(_ name: String, _ a: Double?, _ b: Double?) -> String {
+      let change = delta(a, b).map { ($0 >= 0 ? "+" : "") + format($0) } ?? "-"
+      return pad(name, 12) + pad(format(a), 12, right: true) + pad(format(b), 12, right: true)
+        + pad(change, 12, right: true)
+    }
+    for name in names {
+      lines.append(row(name, firstMetrics[name] ?? nil, secondMetrics[name] ?? nil))
+    }
+    lines.append("")
+    lines.append("per class (\(classMetric))")
+    for name in classNames {
+      lines.append(row(name, firstClasses[name] ?? nil, secondClasses[name] ?? nil))
+    }
+    Output.lines(lines)
+  }
+}
+
+/// One line of pycocotools' `summarize()`.
+struct COCOSummaryLine {
+  var name: String
+  var precision: Bool
+  var iou: String
+  var area: String
+  var maxDetections: Int
+
+  /// The twelve lines, in `COCOeval.stats` order.
+  static let all: [COCOSummaryLine] = [
+    .init(name: "AP", precision: true, iou: "0.50:0.95", area: "all", maxDetections: 100),
+    .init(name: "AP50", precision: true, iou: "0.50", area: "all", maxDetections: 100),
+    .init(name: "AP75", precision: true, iou: "0.75", area: "all", maxDetections: 100),
+    .init(name: "APs", precision: true, iou: "0.50:0.95", area: "small", maxDetections: 100),
+    .init(name: "APm", precision: true, iou: "0.50:0.95", area: "medium", maxDetections: 100),
+    .init(name: "APl", precision: true, iou: "0.50:0.95", area: "large", maxDetections: 100),
+    .init(name: "AR1", precision: false, iou: "0.50:0.95", area: "all", maxDetections: 1),
+    .init(name: "AR10", precision: false, iou: "0.50:0.95", area: "all", maxDetections: 10),
+    .init(name: "AR100", precision: false, iou: "0.50:0.95", area: "all", maxDetections: 100),
+    .init(name: "ARs", precision: false, iou: "0.50:0.95", area: "small", maxDetections: 100),
+    .init(name: "ARm", precision: false, iou: "0.50:0.95", area: "medium", maxDetections: 100),
+    .init(name: "ARl", precision: false, iou: "0.50:0.95", area: "large", maxDetections: 100),
+  ]
+  static let names = Set(all.map(\.name))
+
+  /// The line as pycocotools prints it, the value with 3 decimals.
+  func text(_ value: Double) -> String {
+    let title = precision ? "Average Precision" : "Average Recall"
+    let short = precision ? "(AP)" : "(AR)"
+    let iouText = EvaluationOutput.pad(iou, 9)
+    let areaText = EvaluationOutput.pad(area, 6, right: true)
+    let detections = EvaluationOutput.pad(String(maxDetections), 3, right: true)
+    return
+      " \(EvaluationOutput.pad(title, 18)) \(short) @[ IoU=\(iouText) | area=\(areaText) | "
+      + "maxDets=\(detections) ] = \(Self.threeDecimals(value))"
+  }
+
+  /// `%0.3f`.
+  static func threeDecimals(_ value: Double) -> String {
+    let thousandths = Int64((abs(value) * 1000).rounded(.toNearestOrEven))
+    let fraction = String(thousandths % 1000)
+    let text =
+      "\(thousandths / 1000)." + String(repeating: "0", count: 3 - fraction.count) + fraction
+    return value < 0 ? "-" + text : text
+  }
+}

@@ -1,0 +1,210 @@
+package import Evaluation
+
+/// The method of a detection evaluation.
+package enum DetectionMethod: String, Sendable, CaseIterable {
+  /// pycocotools' COCOeval: AP over IoU 0.50:0.95, 101 recall points, area ranges.
+  case coco
+  /// PASCAL VOC: per-class AP at one IoU, all-point and 11-point.
+  case voc
+}
+
+/// The parameters of `cairn eval detections`.
+package struct DetectionRunParameters: Sendable {
+  package var truth: String
+  package var predictions: String
+  package var method: DetectionMethod
+  /// The IoU of the per-class counts, the confusion matrix and the per-object matches (and of
+  /// VOC's AP).
+  package var iou: Double
+  package var classwise: Bool
+  /// VOC only: widths and heights counted as `x2 - x1 + 1`.
+  package var pixelInclusive: Bool
+
+  package init(
+    truth: String, predictions: String, method: DetectionMethod = .coco, iou: Double = 0.5,
+    classwise: Bool = true, pixelInclusive: Bool = false
+  ) {
+    self.truth = truth
+    self.predictions = predictions
+    self.method = method
+    self.iou = iou
+    self.classwise = classwise
+    self.pixelInclusive = pixelInclusive
+  }
+}
+
+/// Everything `cairn eval detections` computed, before it is stored.
+package struct DetectionEvaluation: Sendable {
+  package var data: DetectionData
+  package var coco: COCOResult?
+  package var voc: [VOCClassResult]?
+  package var matches: DetectionMatches
+  package var parameters: DetectionRunParameters
+
+  /// Runs the evaluation `parameters` ask for on `data`.
+  package init(_ data: DetectionData, parameters: DetectionRunParameters) {
+    self.data = data
+    self.parameters = parameters
+    switch parameters.method {
+    case .coco:
+      coco = COCOEvaluator.evaluate(data.problem)
+      voc = nil
+    case .voc:
+      coco = nil
+      voc = VOCEvaluator.evaluate(
+        data.problem, iou: parameters.iou, pixelInclusive: parameters.pixelInclusive)
+    }
+    matches = DetectionMatcher.match(
+      data.problem, iou: parameters.iou, classwise: parameters.classwise)
+  }
+
+  /// Totals over every class at the matching IoU.
+  package var totals: Evaluation.ClassCounts {
+    var total = Evaluation.ClassCounts(
+      name: "all", truePositives: 0, falsePositives: 0, falseNegatives: 0)
+    for counts in matches.categories {
+      total.truePositives += counts.truePositives
+      total.falsePositives += counts.falsePositives
+      total.falseNegatives += counts.falseNegatives
+    }
+    return total
+  }
+
+  /// The summary metrics, in the order they are shown.
+  package var metrics: [(name: String, value: Double?)] {
+    var metrics: [(String, Double?)] = []
+    if let coco {
+      for (name, value) in zip(COCOResult.statNames, coco.stats) {
+        metrics.append((name, value < 0 ? nil : value))
+      }
+    }
+    if let voc {
+      let allPoint = voc.compactMap(\.allPointAP)
+      let elevenPoint = voc.compactMap(\.elevenPointAP)
+      metrics.append(
+        ("mAP", allPoint.isEmpty ? nil : allPoint.reduce(0, +) / Double(allPoint.count)))
+      metrics.append(
+        (
+          "mAP11",
+          elevenPoint.isEmpty ? nil : elevenPoint.reduce(0, +) / Double(elevenPoint.count)
+        ))
+    }
+    let totals = self.totals
+    metrics.append(("precision", totals.precision))
+    metrics.append(("recall", totals.recall))
+    metrics.append(("f1", totals.f1))
+    metrics.append(("tp", Double(totals.truePositives)))
+    metrics.append(("fp", Double(totals.falsePositives)))
+    metrics.append(("fn", Double(totals.falseNegatives)))
+    return metrics
+  }
+
+  /// The run to store under `runs/eval/<key>/`.
+  ///
+  /// - Parameters:
+  ///   - key: The run's key.
+  ///   - source: What was evaluated (commit, frozen set, view).
+  /// - Returns: `run.json` and `samples.json`.
+  package func run(key: String, source: EvaluationData) -> EvaluationRun {
+    let categories = data.problem.categories
+    var classes: [JSONValue] = []
+    var truthCounts = [Int](repeating: 0, count: categories.count)
+    var predictionCounts = [Int](repeating: 0, count: categories.count)
+    for box in data.problem.groundTruth where !box.crowd { truthCounts[Int(box.category)] += 1 }
+    for box in data.problem.predictions { predictionCounts[Int(box.category)] += 1 }
+    for (index, name) in categories.enumerated() {
+      let counts = matches.categories[index]
+      var row: [String: JSONValue] = [
+        "name": .string(name),
+        "truth": .int(Int64(truthCounts[index])),
+        "predictions": .int(Int64(predictionCounts[index])),
+        "tp": .int(Int64(counts.truePositives)),
+        "fp": .int(Int64(counts.falsePositives)),
+        "fn": .int(Int64(counts.falseNegatives)),
+        "precision": EvaluationRun.number(counts.precision),
+        "recall": EvaluationRun.number(counts.recall),
+        "f1": EvaluationRun.number(counts.f1),
+      ]
+      if let coco {
+        let result = coco.categories[index]
+        row["ap"] = EvaluationRun.number(result.ap)
+        row["ap50"] = EvaluationRun.number(result.ap50)
+        row["ap75"] = EvaluationRun.number(result.ap75)
+        row["ar100"] = EvaluationRun.number(result.ar100)
+      }
+      if let voc {
+        row["ap"] = EvaluationRun.number(voc[index].allPointAP)
+        row["ap11"] = EvaluationRun.number(voc[index].elevenPointAP)
+      }
+      classes.append(.object(row))
+    }
+    var record = EvaluationRun.header(
+      key: key, kind: "detections", data: source, truth: parameters.truth,
+      predictions: parameters.predictions,
+      parameters: [
+        "method": .string(parameters.method.rawValue),
+        "iou": .double(parameters.iou),
+        "classwise": .bool(parameters.classwise),
+        "pixel_inclusive": .bool(parameters.pixelInclusive),
+      ], metrics: metrics)
+    record["classes"] = .array(classes)
+    record["confusion"] = EvaluationRun.confusion(
+      labels: categories + ["background"], counts: matches.confusion)
+    return EvaluationRun(key: key, record: .object(record), samples: samplesRecord())
+  }
+
+  /// `samples.json`: per sample its counts, matches, false negatives and false positives.
+  private func samplesRecord() -> JSONValue {
+    let problem = data.problem
+    let categories = problem.categories
+    var matchesBySample = [[JSONValue]](repeating: [], count: data.keys.count)
+    var negativesBySample = [[JSONValue]](repeating: [], count: data.keys.count)
+    var positivesBySample = [[JSONValue]](repeating: [], count: data.keys.count)
+    for (index, box) in problem.groundTruth.enumerated() {
+      let match = Int(matches.groundTruthMatch[index])
+      let label = JSONValue.string(categories[Int(box.category)])
+      if match >= 0 {
+        let prediction = problem.predictions[match]
+        matchesBySample[Int(box.image)].append(
+          .array([
+            .string(data.truthIDs[index]), label, .string(data.predictionIDs[match]),
+            .string(categories[Int(prediction.category)]),
+            .double(matches.predictionIoU[match]),
+          ]))
+      } else if !box.crowd {
+        negativesBySample[Int(box.image)].append(.array([.string(data.truthIDs[index]), label]))
+      }
+    }
+    for (index, box) in problem.predictions.enumerated()
+    where matches.predictionMatch[index] < 0 && !matches.predictionIgnored[index] {
+      positivesBySample[Int(box.image)].append(
+        .array([.string(data.predictionIDs[index]), .string(categories[Int(box.category)])]))
+    }
+    var samples: [String: JSONValue] = [:]
+    for (index, key) in data.keys.enumerated() {
+      let counts = matches.images[index]
+      samples[key] = .object([
+        "tp": .int(Int64(counts.truePositives)),
+        "fp": .int(Int64(counts.falsePositives)),
+        "fn": .int(Int64(counts.falseNegatives)),
+        "matches": .array(matchesBySample[index]),
+        "false_negatives": .array(negativesBySample[index]),
+        "false_positives": .array(positivesBySample[index]),
+      ])
+    }
+    return .object(["samples": .object(samples)])
+  }
+}
+
+extension EvaluationRun {
+  /// A square confusion matrix of `labels` from counts flattened by rows.
+  static func confusion(labels: [String], counts: [Int]) -> JSONValue {
+    .object([
+      "labels": .array(labels.map { .string($0) }),
+      "matrix": .array(
+        labels.indices.map { row in
+          .array(labels.indices.map { column in .int(Int64(counts[row * labels.count + column])) })
+        }),
+    ])
+  }
+}
