@@ -216,50 +216,66 @@ struct COCOCategoryWorker {
       }
     }
     let machineEpsilon = 2.220446049250313e-16
-    var recallCurve = [Double](repeating: 0, count: slotCount)
-    var precisionCurve = [Double](repeating: 0, count: slotCount)
     let recallThresholds = parameters.recallThresholds
     let areaCount = shape.areas
     let thresholdCount = shape.thresholds
+    // One curve per threshold, built in a single pass over the detections.
+    var recallCurves = [Double](repeating: 0, count: slotCount * thresholdCount)
+    var precisionCurves = [Double](repeating: 0, count: slotCount * thresholdCount)
+    var truePositives = [Int](repeating: 0, count: thresholdCount)
+    var falsePositives = [Int](repeating: 0, count: thresholdCount)
+    var counts = [Int](repeating: 0, count: thresholdCount)
 
     for (cap, capValue) in parameters.maxDetections.enumerated() {
       for area in 0..<areaCount where notIgnored[area] > 0 {
         let positives = Double(notIgnored[area])
         for threshold in 0..<thresholdCount {
-          var truePositives = 0
-          var falsePositives = 0
-          var count = 0
-          for position in 0..<slotCount {
-            if Int(sortedRanks[position]) >= capValue { continue }
-            let outcome = sortedOutcomes[position * slotStride + area * thresholdCount + threshold]
+          truePositives[threshold] = 0
+          falsePositives[threshold] = 0
+          counts[threshold] = 0
+        }
+        for position in 0..<slotCount where Int(sortedRanks[position]) < capValue {
+          let base = position * slotStride + area * thresholdCount
+          for threshold in 0..<thresholdCount {
+            let outcome = sortedOutcomes[base + threshold]
             // Ignored detections repeat the previous point of the curve, which changes
             // neither the interpolated precision nor the final recall.
             if outcome == DetectionOutcome.ignored { continue }
             if outcome == DetectionOutcome.truePositive {
-              truePositives += 1
+              truePositives[threshold] += 1
             } else {
-              falsePositives += 1
+              falsePositives[threshold] += 1
             }
-            let tp = Double(truePositives)
-            recallCurve[count] = tp / positives
-            precisionCurve[count] = tp / (Double(falsePositives + truePositives) + machineEpsilon)
-            count += 1
+            let tp = Double(truePositives[threshold])
+            let point = threshold * slotCount + counts[threshold]
+            recallCurves[point] = tp / positives
+            precisionCurves[point] =
+              tp / (Double(falsePositives[threshold] + truePositives[threshold]) + machineEpsilon)
+            counts[threshold] += 1
           }
+        }
+        for threshold in 0..<thresholdCount {
+          let first = threshold * slotCount
+          let count = counts[threshold]
           output.recall[
             shape.recallIndex(threshold: threshold, category: category, area: area, cap: cap)] =
-            count > 0 ? recallCurve[count - 1] : 0
+            count > 0 ? recallCurves[first + count - 1] : 0
           if count > 1 {
-            for index in stride(from: count - 1, to: 0, by: -1)
-            where precisionCurve[index] > precisionCurve[index - 1] {
-              precisionCurve[index - 1] = precisionCurve[index]
+            for index in stride(from: first + count - 1, to: first, by: -1)
+            where precisionCurves[index] > precisionCurves[index - 1] {
+              precisionCurves[index - 1] = precisionCurves[index]
             }
           }
           var reachedEnd = false
           for (point, level) in recallThresholds.enumerated() {
             var value = 0.0
             if !reachedEnd {
-              let position = lowerBound(recallCurve, count: count, level)
-              if position < count { value = precisionCurve[position] } else { reachedEnd = true }
+              let position = lowerBound(recallCurves, first..<(first + count), level)
+              if position < first + count {
+                value = precisionCurves[position]
+              } else {
+                reachedEnd = true
+              }
             }
             output.precision[
               shape.precisionIndex(
@@ -272,10 +288,10 @@ struct COCOCategoryWorker {
   }
 }
 
-/// numpy's `searchsorted(values[..<count], level, side="left")`.
-private func lowerBound(_ values: [Double], count: Int, _ level: Double) -> Int {
-  var low = 0
-  var high = count
+/// numpy's `searchsorted(values[range], level, side="left")`, as an index into `values`.
+private func lowerBound(_ values: [Double], _ range: Range<Int>, _ level: Double) -> Int {
+  var low = range.lowerBound
+  var high = range.upperBound
   while low < high {
     let middle = (low + high) / 2
     if values[middle] < level { low = middle + 1 } else { high = middle }
