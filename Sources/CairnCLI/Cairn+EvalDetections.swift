@@ -35,6 +35,13 @@ struct EvaluationScopeOptions: ParsableArguments {
   }
 
   var scope: EvaluationScope { EvaluationScope(revision: revision, view: view, frozen: frozen) }
+
+  /// Stores `run` in the working tree (refusing to replace one without --force) and prints it.
+  func store(_ run: EvaluationRun, in repository: CairnRepository) throws(CairnError) {
+    try repository.saveRun(run, replace: force)
+    EvaluationOutput.print(run, json: json)
+    Output.note("cairn: wrote \(EvaluationRun.folder(run.key))/; record it with 'cairn commit'")
+  }
 }
 
 extension Cairn.Eval {
@@ -96,9 +103,7 @@ extension Cairn.Eval {
         iou: iou, classwise: classwise, pixelInclusive: pixelInclusive)
       let evaluation = DetectionEvaluation(detections, parameters: parameters)
       let run = evaluation.run(key: scope.key, source: data)
-      try repository.saveRun(run, replace: scope.force)
-      EvaluationOutput.print(run, json: scope.json)
-      Output.note("cairn: wrote \(EvaluationRun.folder(run.key))/; record it with 'cairn commit'")
+      try scope.store(run, in: repository)
     }
   }
 }

@@ -38,9 +38,7 @@ extension Cairn.Eval {
       let evaluation = try ClassificationEvaluation(
         data, truth: gt, predictions: pred, topK: topK)
       let run = evaluation.run(key: scope.key)
-      try repository.saveRun(run, replace: scope.force)
-      EvaluationOutput.print(run, json: scope.json)
-      Output.note("cairn: wrote \(EvaluationRun.folder(run.key))/; record it with 'cairn commit'")
+      try scope.store(run, in: repository)
     }
   }
 
@@ -96,9 +94,7 @@ extension Cairn.Eval {
         data, truth: gt, predictions: pred, up: up == "z" ? .z : .y,
         thresholds: CuboidThresholds(overrides: try overrides()))
       let run = evaluation.run(key: scope.key)
-      try repository.saveRun(run, replace: scope.force)
-      EvaluationOutput.print(run, json: scope.json)
-      Output.note("cairn: wrote \(EvaluationRun.folder(run.key))/; record it with 'cairn commit'")
+      try scope.store(run, in: repository)
     }
   }
 }

@@ -4,18 +4,6 @@ import Foundation
 import Testing
 
 @Suite struct EvalClassificationsAndCuboidsTests {
-  /// Writes records of `keys` (100 × 100 images) into the working tree.
-  func writeSamples(_ keys: [String], into dir: TemporaryDirectory) throws {
-    for key in keys {
-      let record = SampleRecord(
-        key: key,
-        media: MediaRecord(
-          uri: "media/\(key)", sha256: String(repeating: "b", count: 64), size: 10,
-          kind: "image", format: "jpeg", width: 100, height: 100))
-      try dir.write(record.encoded, to: FormatV1.samplePath(key))
-    }
-  }
-
   func classification(_ id: String, _ label: String, _ confidence: Double? = nil) -> JSONValue {
     var members: [String: JSONValue] = [
       "id": .string(id), "type": .string("classification"), "label": .string(label),

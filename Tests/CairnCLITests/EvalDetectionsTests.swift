@@ -3,6 +3,28 @@ import CairnTestSupport
 import Foundation
 import Testing
 
+/// Writes records of `keys`, 100 × 100 JPEG images, into the working tree.
+func writeSamples(_ keys: [String], into dir: TemporaryDirectory) throws {
+  for key in keys {
+    let record = SampleRecord(
+      key: key,
+      media: MediaRecord(
+        uri: "media/\(key)", sha256: String(repeating: "a", count: 64), size: 10,
+        kind: "image", format: "jpeg", width: 100, height: 100))
+    try dir.write(record.encoded, to: FormatV1.samplePath(key))
+  }
+}
+
+/// Runs `cairn eval detections` of `predictions` against `ground_truth` as run `key`.
+@discardableResult
+func evalDetections(_ key: String, _ extra: String..., in dir: TemporaryDirectory) throws
+  -> CommandResult
+{
+  try CommandRunner.cairn(
+    ["eval", "detections", "--gt", "ground_truth", "--pred", "predictions", "--key", key]
+      + extra, in: dir.path)
+}
+
 /// A hand-made detection dataset with known outcomes at IoU 0.5.
 ///
 /// Images are 100 × 100. `a`: a car found (TP). `b`: a pedestrian missed (FN). `c`: a car
@@ -53,14 +75,7 @@ enum EvalDataset {
     let dir = try TemporaryDirectory()
     #expect(try cairn("init", dir.path, in: "/").exitCode == 0)
     try dir.write(schema, to: "schema.json")
-    for key in truth.keys {
-      let record = SampleRecord(
-        key: key,
-        media: MediaRecord(
-          uri: "media/\(key)", sha256: String(repeating: "a", count: 64), size: 10,
-          kind: "image", format: "jpeg", width: 100, height: 100))
-      try dir.write(record.encoded, to: FormatV1.samplePath(key))
-    }
+    try writeSamples(Array(truth.keys), into: dir)
     try write(truth, field: "ground_truth", into: dir)
     try write(predictions, field: "predictions", into: dir)
     let committed = try cairn("commit", "-m", "data", in: dir.path)
@@ -77,9 +92,7 @@ enum EvalDataset {
 
   @Test func countsMatchesAndConfusionOfAHandMadeDataset() throws {
     let dir = try EvalDataset.make()
-    let result = try cairn(
-      "eval", "detections", "--gt", "ground_truth", "--pred", "predictions", "--key", "r1",
-      "--json", in: dir.path)
+    let result = try evalDetections("r1", "--json", in: dir)
     #expect(result.exitCode == 0, "\(result)")
     let body = try envelope(result, "cairn.eval/v1")
     #expect(body["summary"]?["tp"]?.number == 1)
@@ -110,9 +123,7 @@ enum EvalDataset {
     #expect(printedKeys(missedTrucks) == ["d.jpg"])
 
     // Across classes the truck is matched by the car: a confusion, still a FP and a FN.
-    let across = try cairn(
-      "eval", "detections", "--gt", "ground_truth", "--pred", "predictions", "--key", "r2",
-      "--no-classwise", "--json", in: dir.path)
+    let across = try evalDetections("r2", "--no-classwise", "--json", in: dir)
     #expect(across.exitCode == 0, "\(across)")
     let acrossBody = try envelope(across, "cairn.eval/v1")
     let acrossMatrix = acrossBody["confusion"]?["matrix"]?.array?.map {
@@ -126,14 +137,8 @@ enum EvalDataset {
 
   @Test func runsAreCommittedListedShownAndCompared() throws {
     let dir = try EvalDataset.make()
-    #expect(
-      try cairn(
-        "eval", "detections", "--gt", "ground_truth", "--pred", "predictions", "--key", "it1",
-        in: dir.path
-      ).exitCode == 0)
-    let again = try cairn(
-      "eval", "detections", "--gt", "ground_truth", "--pred", "predictions", "--key", "it1",
-      in: dir.path)
+    #expect(try evalDetections("it1", in: dir).exitCode == 0)
+    let again = try evalDetections("it1", in: dir)
     #expect(again.exitCode == 11, "an existing run is not replaced without --force")
     let first = try cairn("commit", "-m", "eval it1", in: dir.path)
     #expect(first.exitCode == 0, "\(first)")
@@ -145,11 +150,7 @@ enum EvalDataset {
         "b.jpg": [EvalDataset.box("pb", "pedestrian", [0.5, 0.5, 0.2, 0.4], confidence: 0.5)]
       ], field: "predictions", into: dir)
     #expect(try cairn("commit", "-m", "iteration 2", in: dir.path).exitCode == 0)
-    #expect(
-      try cairn(
-        "eval", "detections", "--gt", "ground_truth", "--pred", "predictions", "--key", "it2",
-        in: dir.path
-      ).exitCode == 0)
+    #expect(try evalDetections("it2", in: dir).exitCode == 0)
     #expect(try cairn("commit", "-m", "eval it2", in: dir.path).exitCode == 0)
     try expectFsckClean(dir.path)
 
@@ -181,11 +182,7 @@ enum EvalDataset {
 
   @Test func failuresBecomeAViewAndTags() throws {
     let dir = try EvalDataset.make()
-    #expect(
-      try cairn(
-        "eval", "detections", "--gt", "ground_truth", "--pred", "predictions", "--key", "r",
-        in: dir.path
-      ).exitCode == 0)
+    #expect(try evalDetections("r", in: dir).exitCode == 0)
     let saved = try cairn(
       "eval", "failures", "r", "--fn", "--objects", "--save-view", "missed", "--tag", "missed",
       in: dir.path)
@@ -216,17 +213,13 @@ enum EvalDataset {
     try EvalDataset.write(["b.jpg": []], field: "ground_truth", into: dir)
     #expect(try cairn("commit", "-m", "drop b", in: dir.path).exitCode == 0)
 
-    let result = try cairn(
-      "eval", "detections", "--gt", "ground_truth", "--pred", "predictions", "--key", "t",
-      "--frozen", "t1", "--json", in: dir.path)
+    let result = try evalDetections("t", "--frozen", "t1", "--json", in: dir)
     #expect(result.exitCode == 0, "\(result)")
     let body = try envelope(result, "cairn.eval/v1")
     #expect(body["samples"]?.int == 2)
     #expect(body["summary"]?["fn"]?.number == 1, "the frozen pedestrian still counts")
     #expect(body["frozen"]?["name"]?.string == "t1")
-    let unknown = try cairn(
-      "eval", "detections", "--gt", "ground_truth", "--pred", "predictions", "--key", "u",
-      "--frozen", "nope", in: dir.path)
+    let unknown = try evalDetections("u", "--frozen", "nope", in: dir)
     #expect(unknown.exitCode == 4)
     let wrongField = try cairn(
       "eval", "detections", "--gt", "ground_truth", "--pred", "nope", "--key", "u", in: dir.path)
@@ -252,9 +245,7 @@ enum EvalDataset {
         truth, "--field", "predictions", "--allow-missing-media", in: dir.path
       ).exitCode == 0)
     #expect(try cairn("commit", "-m", "coco", in: dir.path).exitCode == 0)
-    let result = try cairn(
-      "eval", "detections", "--gt", "ground_truth", "--pred", "predictions", "--key", "coco",
-      "--json", in: dir.path)
+    let result = try evalDetections("coco", "--json", in: dir)
     #expect(result.exitCode == 0, "\(result.stderr)")
     let summary = try envelope(result, "cairn.eval/v1")["summary"]
     let expected = try String(contentsOfFile: folder + "/EXPECTED.txt", encoding: .utf8)
