@@ -1,6 +1,7 @@
 internal import ArgumentParser
 internal import CairnCore
 internal import Evaluation
+internal import GitStore
 
 /// The options every repository evaluation shares: where, which run key, how to report.
 struct EvaluationScopeOptions: ParsableArguments {
@@ -35,6 +36,28 @@ struct EvaluationScopeOptions: ParsableArguments {
   }
 
   var scope: EvaluationScope { EvaluationScope(revision: revision, view: view, frozen: frozen) }
+
+  /// Reads the two fields for the chosen samples, refusing an existing run (without --force)
+  /// before any work and a selection without samples.
+  func data(
+    _ repository: CairnRepository, truth: String, predictions: String, type: FieldType
+  ) throws(CairnError) -> EvaluationData {
+    if !force, try repository.runExists(key) {
+      throw CairnError(
+        .alreadyExists,
+        "evaluation run '\(key)' already exists (\(EvaluationRun.folder(key))); "
+          + "use --force to replace it")
+    }
+    let data = try repository.evaluationData(
+      truth: truth, predictions: predictions, type: type, scope: scope)
+    guard !data.samples.isEmpty else {
+      let what =
+        frozen.map { "frozen test set '\($0)'" } ?? view.map { "view '\($0)'" } ?? "the revision"
+      throw CairnError(
+        .invalidInput, "\(what) selects no sample at \(data.commit.short); nothing to evaluate")
+    }
+    return data
+  }
 
   /// Stores `run` in the working tree (refusing to replace one without --force) and prints it.
   func store(_ run: EvaluationRun, in repository: CairnRepository) throws(CairnError) {
@@ -78,7 +101,7 @@ extension Cairn.Eval {
       help: "Match only boxes of the same class (--no-classwise: across classes, as confusions).")
     var classwise = true
 
-    @Flag(help: "VOC: count pixels inclusively (width = x2 - x1 + 1) in the IoU.")
+    @Flag(help: "VOC: count pixels inclusively (width = x2 - x1 + 1) in the AP's IoU.")
     var pixelInclusive = false
 
     func validate() throws {
@@ -86,12 +109,14 @@ extension Cairn.Eval {
         throw ValidationError("--method must be coco or voc, not '\(method)'")
       }
       guard iou > 0 && iou <= 1 else { throw ValidationError("--iou must be in (0, 1]") }
+      if pixelInclusive && method != "voc" {
+        throw ValidationError("--pixel-inclusive applies to --method voc only")
+      }
     }
 
     func run() throws {
       let repository = try self.repository.open()
-      let data = try repository.evaluationData(
-        truth: gt, predictions: pred, type: .detections, scope: scope.scope)
+      let data = try scope.data(repository, truth: gt, predictions: pred, type: .detections)
       let detections = DetectionData(data)
       if detections.samplesWithoutSize > 0 {
         Output.note(

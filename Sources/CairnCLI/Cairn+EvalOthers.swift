@@ -33,8 +33,7 @@ extension Cairn.Eval {
 
     func run() throws {
       let repository = try self.repository.open()
-      let data = try repository.evaluationData(
-        truth: gt, predictions: pred, type: .classification, scope: scope.scope)
+      let data = try scope.data(repository, truth: gt, predictions: pred, type: .classification)
       let evaluation = try ClassificationEvaluation(
         data, truth: gt, predictions: pred, topK: topK)
       let run = evaluation.run(key: scope.key)
@@ -88,8 +87,7 @@ extension Cairn.Eval {
 
     func run() throws {
       let repository = try self.repository.open()
-      let data = try repository.evaluationData(
-        truth: gt, predictions: pred, type: .cuboids, scope: scope.scope)
+      let data = try scope.data(repository, truth: gt, predictions: pred, type: .cuboids)
       let evaluation = try CuboidEvaluation(
         data, truth: gt, predictions: pred, up: up == "z" ? .z : .y,
         thresholds: CuboidThresholds(overrides: try overrides()))

@@ -108,7 +108,28 @@ extension Cairn.Eval {
         throw CairnError(
           .invalidInput, "run '\(first)' is a \(a.kind) run and '\(second)' a \(b.kind) run")
       }
+      let methodA = a.record["parameters"]?["method"]
+      let methodB = b.record["parameters"]?["method"]
+      guard methodA == methodB else {
+        throw CairnError(
+          .invalidInput,
+          "run '\(first)' used method \(methodA?.string ?? "?") and '\(second)' "
+            + "\(methodB?.string ?? "?"): their AP are different measures")
+      }
+      for member in ["parameters", "frozen", "view", "fields"]
+      where a.record[member] != b.record[member] {
+        Output.note(
+          "cairn: warning: the runs differ in \(member) (\(first): "
+            + "\(Self.text(a.record[member])), \(second): \(Self.text(b.record[member])))")
+      }
       EvaluationOutput.printComparison(a, b, json: json)
+    }
+
+    private static func text(_ value: JSONValue?) -> String {
+      guard let value else { return "none" }
+      var bytes: [UInt8] = []
+      CanonicalJSON.encodeFragment(value, into: &bytes)
+      return String(decoding: bytes, as: UTF8.self)
     }
   }
 
@@ -167,7 +188,10 @@ extension Cairn.Eval {
     var kind: FailureKind {
       if fp { return .falsePositives }
       if let confusion {
-        let parts = confusion.split(separator: ":").map(String.init)
+        // A classification's confusion matrix names a missing prediction "(none)".
+        let parts = confusion.split(separator: ":").map {
+          $0 == "(none)" ? "background" : String($0)
+        }
         return .confusion(truth: parts[0], predicted: parts[1])
       }
       return .falseNegatives

@@ -1,5 +1,9 @@
 internal import CairnCore
 
+#if canImport(Glibc)
+internal import Glibc
+#endif
+
 /// Renders stored evaluation runs (`run.json`) as text or JSON.
 enum EvaluationOutput {
   /// Prints a run: what was evaluated, the summary, the per-class table and, for up to 20
@@ -42,7 +46,8 @@ enum EvaluationOutput {
       lines.append("")
     }
     for metric in metrics where !COCOSummaryLine.names.contains(metric.name) {
-      lines.append("\(pad(metric.name, 10)) \(format(metric.value))")
+      let count = EvaluationRun.countMetrics.contains(metric.name)
+      lines.append("\(pad(metric.name, 10)) \(format(metric.value, count: count))")
     }
     lines.append("")
     lines += classTable(run)
@@ -113,17 +118,26 @@ enum EvaluationOutput {
     return lines
   }
 
-  /// A metric with 4 decimals, or `-` when undefined.
-  static func format(_ value: Double?) -> String {
+  /// A metric with 4 decimals (a count as an integer), or `-` when undefined.
+  static func format(_ value: Double?, count: Bool = false) -> String {
     guard let value else { return "-" }
-    if value == value.rounded() && abs(value) >= 1 { return String(Int64(value)) }
-    let scaled = (value * 10000).rounded() / 10000
-    var text = String(scaled)
-    if let dot = text.firstIndex(of: ".") {
-      let decimals = text.distance(from: dot, to: text.endIndex) - 1
-      if decimals < 4 { text += String(repeating: "0", count: 4 - decimals) }
+    if count && value == value.rounded() && abs(value) < 9_007_199_254_740_992 {
+      return String(Int64(value))
     }
-    return text
+    return printf("%.4f", value)
+  }
+
+  /// `value` formatted by C's printf, which rounds the exact binary value as Python does.
+  static func printf(_ format: String, _ value: Double) -> String {
+    var buffer = [CChar](repeating: 0, count: 512)
+    let written = withVaList([value]) { arguments in
+      buffer.withUnsafeMutableBufferPointer { pointer in
+        vsnprintf(pointer.baseAddress, pointer.count, format, arguments)
+      }
+    }
+    guard written >= 0 else { return String(value) }
+    return String(
+      decoding: buffer.prefix(Int(min(written, 511))).map { UInt8(bitPattern: $0) }, as: UTF8.self)
   }
 
   static func pad(_ text: String, _ width: Int, right: Bool = false) -> String {
@@ -190,9 +204,10 @@ enum EvaluationOutput {
         + pad("delta", 12, right: true),
     ]
     func row(_ name: String, _ a: Double?, _ b: Double?) -> String {
-      let change = delta(a, b).map { ($0 >= 0 ? "+" : "") + format($0) } ?? "-"
-      return pad(name, 12) + pad(format(a), 12, right: true) + pad(format(b), 12, right: true)
-        + pad(change, 12, right: true)
+      let count = EvaluationRun.countMetrics.contains(name)
+      let change = delta(a, b).map { ($0 >= 0 ? "+" : "") + format($0, count: count) } ?? "-"
+      return pad(name, 12) + pad(format(a, count: count), 12, right: true)
+        + pad(format(b, count: count), 12, right: true) + pad(change, 12, right: true)
     }
     for name in names {
       lines.append(row(name, firstMetrics[name] ?? nil, secondMetrics[name] ?? nil))
@@ -243,12 +258,8 @@ struct COCOSummaryLine {
       + "maxDets=\(detections) ] = \(Self.threeDecimals(value))"
   }
 
-  /// `%0.3f`.
+  /// `{:0.3f}`, as Python formats it (C's `%0.3f`).
   static func threeDecimals(_ value: Double) -> String {
-    let thousandths = Int64((abs(value) * 1000).rounded(.toNearestOrEven))
-    let fraction = String(thousandths % 1000)
-    let text =
-      "\(thousandths / 1000)." + String(repeating: "0", count: 3 - fraction.count) + fraction
-    return value < 0 ? "-" + text : text
+    EvaluationOutput.printf("%0.3f", value)
   }
 }

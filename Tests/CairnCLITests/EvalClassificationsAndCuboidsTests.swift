@@ -156,5 +156,17 @@ import Testing
     let compared = try cairn("eval", "compare", "k", "k2", "--json", in: dir.path)
     let deltas = try envelope(compared, "cairn.eval.compare/v1")
     #expect(deltas["classes"]?["Car"]?["delta"]?.number == 1)
+
+    // A prediction in another frame is refused, naming both frames.
+    guard case .object(var members) = found else { return }
+    members["frame"] = .string("pcd")
+    try dir.write(
+      LabelFile(field: "boxes_pred", sample: "k1", labels: [shifted, .object(members)]).encoded,
+      to: FormatV1.labelPath(field: "boxes_pred", key: "k1"))
+    #expect(try cairn("commit", "-m", "other frame", in: dir.path).exitCode == 0)
+    let mixed = try cairn(
+      "eval", "cuboids", "--gt", "boxes", "--pred", "boxes_pred", "--key", "k3", in: dir.path)
+    #expect(mixed.exitCode == 5, "\(mixed)")
+    #expect(mixed.stderr.contains("is in frame 'pcd'"), "\(mixed.stderr)")
   }
 }

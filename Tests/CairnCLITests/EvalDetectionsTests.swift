@@ -260,4 +260,80 @@ enum EvalDataset {
       #expect(abs(got - value) < 1e-9, "\(name): \(got) vs \(value)")
     }
   }
+
+  @Test func crowdBoxesAreNeitherMatchedNorMissed() throws {
+    let dir = try EvalDataset.make()
+    // A crowd of cars over image c: the false car there is now ignored, not a false positive.
+    try EvalDataset.write(
+      [
+        "c.jpg": [
+          .object([
+            "id": .string("crowd"), "type": .string("detection"), "label": .string("car"),
+            "bbox": .array([.double(0.5), .double(0.5), .double(0.5), .double(0.5)]),
+            "crowd": .bool(true),
+          ])
+        ]
+      ], field: "ground_truth", into: dir)
+    #expect(try cairn("commit", "-m", "crowd", in: dir.path).exitCode == 0)
+    let result = try evalDetections("crowd", "--json", in: dir)
+    #expect(result.exitCode == 0, "\(result)")
+    let body = try envelope(result, "cairn.eval/v1")
+    #expect(body["summary"]?["fp"] == .int(1), "only the car on the truck is false")
+    #expect(body["summary"]?["fn"] == .int(2))
+    let samples = try JSONParser.parse(
+      try String(contentsOfFile: dir.path + "/runs/eval/crowd/samples.json", encoding: .utf8))
+    let c = samples["samples"]?["c.jpg"]
+    #expect(c?["matches"]?.array?.isEmpty == true)
+    #expect(c?["false_negatives"]?.array?.isEmpty == true)
+    #expect(c?["ignored"]?.array?.first?.array?.first?.string == "pc")
+    let negatives = try cairn("eval", "failures", "crowd", "--fn", "--objects", in: dir.path)
+    #expect(printedKeys(negatives) == ["b.jpg\tgb", "d.jpg\tgd"], "\(negatives)")
+    let positives = try cairn("eval", "failures", "crowd", "--fp", in: dir.path)
+    #expect(printedKeys(positives) == ["d.jpg"], "\(positives)")
+  }
+
+  @Test func refusalsWriteNothing() throws {
+    let dir = try EvalDataset.make()
+    try dir.write(
+      "{\"stages\":[{\"keys\":[\"zzz\"],\"stage\":\"keys\"}],\"version\":1}\n",
+      to: "views/none.json")
+    #expect(try cairn("commit", "-m", "empty view", in: dir.path).exitCode == 0)
+    let empty = try evalDetections("e", "--view", "none", in: dir)
+    #expect(empty.exitCode == 5, "\(empty)")
+    #expect(empty.stderr.contains("view 'none' selects no sample"))
+    let inclusive = try evalDetections("e", "--pixel-inclusive", in: dir)
+    #expect(inclusive.exitCode == 64, "--pixel-inclusive is for VOC only")
+    #expect(!FileManager.default.fileExists(atPath: dir.path + "/runs"))
+
+    #expect(try evalDetections("coco", in: dir).exitCode == 0)
+    #expect(try evalDetections("voc", "--method", "voc", in: dir).exitCode == 0)
+    let mixed = try cairn("eval", "compare", "coco", "voc", in: dir.path)
+    #expect(mixed.exitCode == 5, "COCO and VOC AP are different measures")
+    let repeated = try evalDetections("coco", "--view", "none", in: dir)
+    #expect(repeated.exitCode == 11, "an existing key is refused before any work")
+  }
+
+  @Test func summaryLinesRoundAsPycocotools() throws {
+    let dir = try EvalDataset.make()
+    #expect(try evalDetections("r", in: dir).exitCode == 0)
+    // Python's "{:0.3f}".format(0.0125) is 0.013 (the double is just above 0.0125), and a
+    // count is shown as an integer.
+    let path = dir.path + "/runs/eval/r/run.json"
+    var record = try JSONParser.parse(try String(contentsOfFile: path, encoding: .utf8))
+    if case .object(var members) = record, case .object(var metrics)? = members["metrics"] {
+      metrics["AP"] = .double(0.0125)
+      metrics["AP50"] = .double(0.0005)
+      metrics["AP75"] = .double(1e20)
+      members["metrics"] = .object(metrics)
+      record = .object(members)
+    }
+    try dir.write(
+      String(decoding: CanonicalJSON.encode(record), as: UTF8.self), to: "runs/eval/r/run.json")
+    let shown = try cairn("eval", "show", "r", in: dir.path)
+    #expect(shown.exitCode == 0, "\(shown)")
+    #expect(shown.stdout.contains("area=   all | maxDets=100 ] = 0.013\n"), "\(shown.stdout)")
+    #expect(shown.stdout.contains("IoU=0.50      | area=   all | maxDets=100 ] = 0.001\n"))
+    #expect(shown.stdout.contains("\ntp         1\n"), "\(shown.stdout)")
+    #expect(try cairn("eval", "list", in: dir.path).exitCode == 0)
+  }
 }

@@ -119,13 +119,22 @@ package struct ClassificationEvaluation: Sendable {
 }
 
 extension EvaluationRun {
+  /// The metrics that count (stored and shown as integers).
+  package static let countMetrics: Set<String> = [
+    "tp", "fp", "fn", "correct", "evaluated", "skipped",
+  ]
+
   /// The members every kind of `run.json` shares.
   static func header(
     key: String, kind: String, data: EvaluationData, truth: String, predictions: String,
     parameters: [String: JSONValue], metrics: [(name: String, value: Double?)]
   ) -> [String: JSONValue] {
     var metricMembers: [String: JSONValue] = [:]
-    for metric in metrics { metricMembers[metric.name] = number(metric.value) }
+    for metric in metrics {
+      metricMembers[metric.name] =
+        countMetrics.contains(metric.name)
+        ? .int(Int64(metric.value ?? 0)) : number(metric.value)
+    }
     var record: [String: JSONValue] = [
       "version": .int(1),
       "key": .string(key),

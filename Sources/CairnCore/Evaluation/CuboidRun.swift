@@ -28,13 +28,29 @@ package struct CuboidEvaluation: Sendable {
     self.thresholds = thresholds
     truthBoxes = []
     predictionBoxes = []
+    // Boxes compare only in one frame: the first one read sets it.
+    var frame: (name: String, place: String)?
     for (index, sample) in data.samples.enumerated() {
-      for label in sample.truth {
-        truthBoxes.append(try Self.box(label, sample: index, key: sample.key, field: truth, up: up))
-      }
-      for label in sample.predictions {
-        predictionBoxes.append(
-          try Self.box(label, sample: index, key: sample.key, field: predictions, up: up))
+      for (side, (field, labels)) in [(truth, sample.truth), (predictions, sample.predictions)]
+        .enumerated()
+      {
+        for label in labels {
+          let box = try Self.box(label, sample: index, key: sample.key, field: field, up: up)
+          let place = "sample \(sample.key), field '\(field)', label \(box.id)"
+          let name = box.frame
+          if let frame, frame.name != name {
+            throw CairnError(
+              .invalidInput,
+              "\(place) is in frame '\(name)' but \(frame.place) is in frame '\(frame.name)'; "
+                + "cuboids are compared in one frame")
+          }
+          frame = frame ?? (name, place)
+          if side == 0 {
+            truthBoxes.append((box.sample, box.id, box.detection))
+          } else {
+            predictionBoxes.append((box.sample, box.id, box.detection))
+          }
+        }
       }
     }
     let truthDetections = truthBoxes.map(\.detection)
@@ -51,7 +67,7 @@ package struct CuboidEvaluation: Sendable {
 
   private static func box(
     _ label: JSONValue, sample: Int, key: String, field: String, up: UpAxis
-  ) throws(CairnError) -> (sample: Int, id: String, detection: CuboidDetection) {
+  ) throws(CairnError) -> (sample: Int, id: String, frame: String, detection: CuboidDetection) {
     let id = label["id"]?.string ?? "?"
     let place = "sample \(key), field '\(field)', label \(id)"
     let cuboid: Cuboid
@@ -68,7 +84,7 @@ package struct CuboidEvaluation: Sendable {
       throw CairnError(.invalidInput, "\(place): \(error.message)")
     }
     return (
-      sample, id,
+      sample, id, cuboid.frame,
       CuboidDetection(
         sample: sample, className: cuboid.label, box: box,
         score: label["confidence"]?.number ?? 1)

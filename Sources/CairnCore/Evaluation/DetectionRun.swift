@@ -160,25 +160,31 @@ package struct DetectionEvaluation: Sendable {
     var matchesBySample = [[JSONValue]](repeating: [], count: data.keys.count)
     var negativesBySample = [[JSONValue]](repeating: [], count: data.keys.count)
     var positivesBySample = [[JSONValue]](repeating: [], count: data.keys.count)
-    for (index, box) in problem.groundTruth.enumerated() {
-      let match = Int(matches.groundTruthMatch[index])
+    var ignoredBySample = [[JSONValue]](repeating: [], count: data.keys.count)
+    // A prediction matched to a crowd box is ignored (neither a true nor a false positive);
+    // a crowd box is never missed.
+    var matched = [Bool](repeating: false, count: problem.groundTruth.count)
+    for (index, box) in problem.predictions.enumerated() {
       let label = JSONValue.string(categories[Int(box.category)])
-      if match >= 0 {
-        let prediction = problem.predictions[match]
+      let match = Int(matches.predictionMatch[index])
+      if matches.predictionIgnored[index] {
+        ignoredBySample[Int(box.image)].append(.array([.string(data.predictionIDs[index]), label]))
+      } else if match >= 0 {
+        matched[match] = true
+        let truth = problem.groundTruth[match]
         matchesBySample[Int(box.image)].append(
           .array([
-            .string(data.truthIDs[index]), label, .string(data.predictionIDs[match]),
-            .string(categories[Int(prediction.category)]),
-            .double(matches.predictionIoU[match]),
+            .string(data.truthIDs[match]), .string(categories[Int(truth.category)]),
+            .string(data.predictionIDs[index]), label, .double(matches.predictionIoU[index]),
           ]))
-      } else if !box.crowd {
-        negativesBySample[Int(box.image)].append(.array([.string(data.truthIDs[index]), label]))
+      } else {
+        positivesBySample[Int(box.image)].append(
+          .array([.string(data.predictionIDs[index]), label]))
       }
     }
-    for (index, box) in problem.predictions.enumerated()
-    where matches.predictionMatch[index] < 0 && !matches.predictionIgnored[index] {
-      positivesBySample[Int(box.image)].append(
-        .array([.string(data.predictionIDs[index]), .string(categories[Int(box.category)])]))
+    for (index, box) in problem.groundTruth.enumerated() where !matched[index] && !box.crowd {
+      negativesBySample[Int(box.image)].append(
+        .array([.string(data.truthIDs[index]), .string(categories[Int(box.category)])]))
     }
     var samples: [String: JSONValue] = [:]
     for (index, key) in data.keys.enumerated() {
@@ -190,6 +196,7 @@ package struct DetectionEvaluation: Sendable {
         "matches": .array(matchesBySample[index]),
         "false_negatives": .array(negativesBySample[index]),
         "false_positives": .array(positivesBySample[index]),
+        "ignored": .array(ignoredBySample[index]),
       ])
     }
     return .object(["samples": .object(samples)])

@@ -38,6 +38,14 @@ extension CairnRepository {
     }
   }
 
+  /// Whether the working tree holds run `key`.
+  ///
+  /// - Throws: `CairnError` `.bareRepository` without a working tree.
+  package func runExists(_ key: String) throws(CairnError) -> Bool {
+    let root = try requireRoot(for: "saving an evaluation run")
+    return FileStat.of(root + "/" + EvaluationRun.folder(key) + "/run.json") != nil
+  }
+
   /// Every run under `runs/eval/` of the working tree or a revision, by key.
   package func runs(in source: DataSource) throws(CairnError) -> [EvaluationRunListing] {
     var keys: [String] = []
