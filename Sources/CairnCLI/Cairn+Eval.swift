@@ -8,6 +8,6 @@ extension Cairn {
         Detection metrics follow pycocotools (COCO) and the PASCAL VOC devkit; see \
         Docs/evaluation.md for the conventions and the reference each number follows.
         """,
-      subcommands: [])
+      subcommands: [COCO.self])
   }
 }
