@@ -21,3 +21,9 @@ if ! command -v swift >/dev/null; then
   echo "setup: Swift 6.3 is required (swift not found on PATH)" >&2
   exit 1
 fi
+
+# The evaluation tests compare with pycocotools, the reference COCO evaluator.
+if command -v python3 >/dev/null && ! python3 -c 'import pycocotools' 2>/dev/null; then
+  echo "setup: installing pycocotools" >&2
+  python3 -m pip install --quiet pycocotools
+fi

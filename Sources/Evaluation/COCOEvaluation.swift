@@ -1,3 +1,5 @@
+import Dispatch
+
 /// The parameters of a COCO evaluation (pycocotools `Params` for `iouType="bbox"`).
 package struct COCOParameters: Sendable {
   /// 0.50:0.05:0.95, computed as numpy's `linspace` does.
@@ -69,9 +71,70 @@ package enum COCOEvaluator {
   /// Evaluates `problem` exactly as pycocotools does.
   ///
   /// Categories without ground truth give -1 entries, skipped by the means (as pycocotools).
+  ///
+  /// Follows pycocotools' `evaluate`, `accumulate` and `summarize` step by step, including its
+  /// tie orders (stable sorts by descending score), its per-image cap of `maxDetections.last`
+  /// detections, and numpy's summation order in the means. Predictions or ground truth whose image
+  /// or category index is out of range are left out. Categories are evaluated in parallel.
+  ///
+  /// One difference remains: pycocotools reads a detection matched to a ground-truth box whose
+  /// annotation id is 0 as unmatched; problems carry no ids, so such a match counts as a match.
+  /// - Parameters:
+  ///   - problem: The boxes, images in the reference's order (sorted image ids).
+  ///   - parameters: Thresholds, recall points, detection caps and area ranges.
+  /// - Returns: The twelve summary numbers, per-category results and the full arrays.
+  /// - Complexity: O(n + images × categories) for grouping, then per image and category
+  ///   O(D × G × thresholds × area ranges), and one sort of each category's detections.
   package static func evaluate(
     _ problem: DetectionProblem, parameters: COCOParameters = .standard
   ) -> COCOResult {
-    fatalError("COCOEvaluator.evaluate is being written")
+    let categoryCount = problem.categories.count
+    let imageCount = max(problem.imageCount, 0)
+    let groundTruth = BoxBuckets(
+      problem.groundTruth, imageCount: imageCount, categoryCount: categoryCount,
+      byCategory: true)
+    let predictions = BoxBuckets(
+      problem.predictions, imageCount: imageCount, categoryCount: categoryCount,
+      byCategory: true)
+    let shape = COCOShape(parameters: parameters, categoryCount: categoryCount)
+    var precision = [Double](repeating: -1, count: shape.precisionCount)
+    var recall = [Double](repeating: -1, count: shape.recallCount)
+    precision.withUnsafeMutableBufferPointer { precisionBuffer in
+      recall.withUnsafeMutableBufferPointer { recallBuffer in
+        let output = COCOOutput(
+          precision: SharedBuffer(base: precisionBuffer), recall: SharedBuffer(base: recallBuffer))
+        DispatchQueue.concurrentPerform(iterations: categoryCount) { category in
+          var worker = COCOCategoryWorker(
+            category: category, shape: shape, parameters: parameters, imageCount: imageCount)
+          worker.evaluateImages(groundTruth: groundTruth, predictions: predictions)
+          worker.accumulate(into: output)
+        }
+      }
+    }
+    let summary = COCOSummary(
+      shape: shape, parameters: parameters, precision: precision, recall: recall)
+    var categories: [COCOCategoryResult] = []
+    categories.reserveCapacity(categoryCount)
+    for category in 0..<categoryCount {
+      // Keys are category * imageCount + image, so a category's buckets are contiguous.
+      let gtRange =
+        groundTruth.offsets[
+          category * imageCount]..<groundTruth.offsets[(category + 1) * imageCount]
+      let groundTruthCount = gtRange.count { !groundTruth.boxes[$0].crowd }
+      let predictionCount =
+        predictions.offsets[(category + 1) * imageCount]
+        - predictions.offsets[category * imageCount]
+      categories.append(
+        COCOCategoryResult(
+          name: problem.categories[category],
+          ap: summary.categoryMean(category, precisionAt: nil),
+          ap50: summary.categoryMean(category, precisionAt: 0.5),
+          ap75: summary.categoryMean(category, precisionAt: 0.75),
+          ar100: summary.categoryRecall(category),
+          groundTruthCount: groundTruthCount, predictionCount: predictionCount))
+    }
+    return COCOResult(
+      stats: summary.stats(), categories: categories, precision: precision, recall: recall,
+      parameters: parameters)
   }
 }
