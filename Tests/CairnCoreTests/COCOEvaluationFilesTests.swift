@@ -160,6 +160,30 @@ import Testing
     }
   }
 
+  @Test func filesAreLoadedFromDisk() throws {
+    let directory = try TemporaryDirectory()
+    defer { directory.remove() }
+    try directory.write(
+      Self.groundTruth(#"{"id":1,"image_id":2,"category_id":3,"bbox":[1,2,3,4],"area":5}"#),
+      to: "gt.json")
+    try directory.write(
+      #"[{"image_id":2,"category_id":3,"bbox":[1,2,3,4],"score":1}]"#, to: "r.json")
+    try directory.write("", to: "empty.json")
+    let files = try COCOEvaluationFiles.load(
+      groundTruth: directory.appending("gt.json"), results: directory.appending("r.json"))
+    #expect(files.problem.groundTruth.count == 1)
+    #expect(files.problem.predictions.count == 1)
+    // An empty file is not mapped but read; it is no JSON document.
+    do {
+      _ = try COCOEvaluationFiles.load(
+        groundTruth: directory.appending("gt.json"), results: directory.appending("empty.json"))
+      Issue.record("loaded an empty results file")
+    } catch {
+      #expect(error.code == .invalidInput)
+      #expect(error.message.contains("empty.json: line 1, column 1"), "\(error.message)")
+    }
+  }
+
   @Test func missingFileIsNotFound() throws {
     let directory = try TemporaryDirectory()
     defer { directory.remove() }

@@ -100,21 +100,17 @@ struct COCOScanner {
     return catalog
   }
 
-  /// Reads a COCO results array into `files`, resolving ids through `catalog` and dropping
-  /// (and counting) the results whose image or category it does not list.
-  mutating func readResults(
-    into files: inout COCOEvaluationFiles, catalog: COCOGroundTruthCatalog
-  ) throws(CairnError) {
+  /// Reads a COCO results array as written, ids unresolved (so that it can be read while the
+  /// ground truth is).
+  mutating func readResults() throws(CairnError) -> [COCOResultRecord] {
     skipWhitespace()
     if position < count && bytes[position] == UInt8(ascii: "{") {
       throw problem(
         "a results file is a JSON array of {image_id, category_id, bbox, score}; this is an "
           + "object (a ground-truth file?)")
     }
-    var predictions: [EvalBox] = []
-    predictions.reserveCapacity(count / 64)
-    var indices: [Int32] = []
-    indices.reserveCapacity(count / 64)
+    var records: [COCOResultRecord] = []
+    records.reserveCapacity(count / 64)
     var index = 0
     if try openArray("a JSON array of detections (a COCO results file)") {
       repeat {
@@ -143,27 +139,14 @@ struct COCOScanner {
           ].compactMap { $0 }
           throw problem("detection without " + missing.joined(separator: ", "), at: start)
         }
-        let image = catalog.images[imageID]
-        let category = catalog.categoryIndex[categoryID]
-        if image < 0 {
-          files.droppedResultsUnknownImage += 1
-        } else if category < 0 {
-          files.droppedResultsUnknownCategory += 1
-        } else {
-          predictions.append(
-            EvalBox(
-              image: image, category: category, x: box[0], y: box[1], width: box[2],
-              height: box[3], area: box[2] * box[3], score: score))
-          indices.append(Int32(truncatingIfNeeded: index))
-        }
+        records.append(
+          COCOResultRecord(imageID: imageID, categoryID: categoryID, box: box, score: score))
         index += 1
       } while try nextElement()
     }
     context = .document
     try finish()
-    files.problem.predictions = predictions
-    files.resultIndices = indices
-    files.resultCount = index
+    return records
   }
 
   private mutating func readImages(into catalog: inout COCOGroundTruthCatalog)
@@ -568,39 +551,87 @@ struct COCOScanner {
     }
   }
 
+  /// What a byte is to ``skipContainer()``.
+  private enum SkipClass {
+    static let invalid: UInt8 = 0
+    /// A byte a number, a literal, a separator or whitespace can hold.
+    static let plain: UInt8 = 1
+    static let open: UInt8 = 2
+    static let close: UInt8 = 3
+    static let quote: UInt8 = 4
+  }
+
+  /// ``SkipClass`` of every byte value.
+  private static let skipClasses: [UInt8] = {
+    var table = [UInt8](repeating: SkipClass.invalid, count: 256)
+    for byte in Array("0123456789,.-:+eEtrufalsn \n\r\t".utf8) {
+      table[Int(byte)] = SkipClass.plain
+    }
+    for byte in Array("[{".utf8) { table[Int(byte)] = SkipClass.open }
+    for byte in Array("]}".utf8) { table[Int(byte)] = SkipClass.close }
+    table[Int(UInt8(ascii: "\""))] = SkipClass.quote
+    return table
+  }()
+
   /// Skips an array or object: brackets must match and strings be closed; the other bytes must
   /// be ones a JSON number, literal or separator can hold.
+  ///
+  /// A table lookup per byte, with runs of plain bytes (a polygon's numbers) in a tight loop.
   private mutating func skipContainer() throws(CairnError) {
     // One bit per open level, 1 for an object; 64 levels are plenty for a segmentation.
     var stack: UInt64 = 0
     var depth = 0
-    while position < count {
-      let byte = bytes[position]
-      switch byte {
-      case UInt8(ascii: "{"), UInt8(ascii: "["):
-        guard depth < 64 else { throw failure("at most 64 levels of nesting") }
-        stack = stack << 1 | (byte == UInt8(ascii: "{") ? 1 : 0)
-        depth += 1
-        position += 1
-      case UInt8(ascii: "}"), UInt8(ascii: "]"):
-        guard depth > 0, (stack & 1 == 1) == (byte == UInt8(ascii: "}")) else {
-          throw failure(stack & 1 == 1 ? "'}' closing an object" : "']' closing an array")
+    let outcome = Self.skipClasses.withUnsafeBufferPointer { classes -> SkipClassOutcome in
+      var cursor = position
+      while cursor < count {
+        let byte = bytes[cursor]
+        let kind = classes[Int(byte)]
+        if kind == SkipClass.plain {
+          cursor += 1
+          continue
         }
-        stack >>= 1
-        depth -= 1
-        position += 1
-        if depth == 0 { return }
-      case UInt8(ascii: "\""): try skipString()
-      case UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: ","), UInt8(ascii: "."),
-        UInt8(ascii: "-"), UInt8(ascii: ":"), UInt8(ascii: "+"), UInt8(ascii: "e"),
-        UInt8(ascii: "E"), 0x20, 0x0A, 0x0D, 0x09, UInt8(ascii: "t"), UInt8(ascii: "r"),
-        UInt8(ascii: "u"), UInt8(ascii: "f"), UInt8(ascii: "a"), UInt8(ascii: "l"),
-        UInt8(ascii: "s"), UInt8(ascii: "n"):
-        position += 1
-      default: throw failure("a JSON value")
+        if kind == SkipClass.open {
+          guard depth < 64 else { return .failed(cursor, "at most 64 levels of nesting") }
+          stack = stack << 1 | (byte == UInt8(ascii: "{") ? 1 : 0)
+          depth += 1
+          cursor += 1
+        } else if kind == SkipClass.close {
+          guard depth > 0, (stack & 1 == 1) == (byte == UInt8(ascii: "}")) else {
+            return .failed(
+              cursor, stack & 1 == 1 ? "'}' closing an object" : "']' closing an array")
+          }
+          stack >>= 1
+          depth -= 1
+          cursor += 1
+          if depth == 0 { return .done(cursor) }
+        } else if kind == SkipClass.quote {
+          cursor += 1
+          while cursor < count {
+            let inner = bytes[cursor]
+            if inner == UInt8(ascii: "\"") { break }
+            if inner < 0x20 { return .failed(cursor, "a closing '\"' before a control character") }
+            cursor += inner == UInt8(ascii: "\\") ? 2 : 1
+          }
+          guard cursor < count else { return .failed(count, "a closing '\"'") }
+          cursor += 1
+        } else {
+          return .failed(cursor, "a JSON value")
+        }
       }
+      return .failed(count, stack & 1 == 1 ? "'}' closing an object" : "']' closing an array")
     }
-    throw failure(stack & 1 == 1 ? "'}' closing an object" : "']' closing an array")
+    switch outcome {
+    case .done(let end): position = end
+    case .failed(let offset, let expected):
+      position = offset
+      throw failure(expected)
+    }
+  }
+
+  /// How ``skipContainer()``'s scan ended.
+  private enum SkipClassOutcome {
+    case done(Int)
+    case failed(Int, String)
   }
 
   private mutating func skipString() throws(CairnError) {
