@@ -39,7 +39,8 @@ enum EvaluationReport {
     out += classTable(result, matches: matches)
     out += "<section id=\"curves\"><h2>Precision–recall curves</h2>\n"
     out += "<p class=\"note\">Area all, at most 100 detections per image; at most "
-    out += "\(curveLimit) categories (the best by AP at that IoU) and the mean over all.</p>\n"
+    out += "\(curveLimit) categories (those with the most ground truth) and the mean over all "
+    out += "categories with ground truth.</p>\n"
     for threshold in [0.5, 0.75] {
       out += curves(result, categories: categories, iou: threshold)
     }
@@ -135,13 +136,16 @@ enum EvaluationReport {
     func precision(_ recall: Int, _ category: Int) -> Double {
       result.precision[(((t * r + recall) * k + category) * a + 0) * m + (m - 1)]
     }
-    // Classes with ground truth, ranked by their AP at this IoU.
-    var ranked: [(category: Int, ap: Double)] = []
+    // Classes with ground truth; the curves drawn are those of the most frequent ones (the
+    // best by AP are often a handful of perfect, overlapping lines).
+    var ranked: [(category: Int, ap: Double, count: Int)] = []
     for category in 0..<k where precision(0, category) > -1 {
       let values = (0..<r).map { precision($0, category) }
-      ranked.append((category, values.reduce(0, +) / Double(r)))
+      let count =
+        category < result.categories.count ? result.categories[category].groundTruthCount : 0
+      ranked.append((category, values.reduce(0, +) / Double(r), count))
     }
-    ranked.sort { $0.ap > $1.ap || ($0.ap == $1.ap && $0.category < $1.category) }
+    ranked.sort { $0.count > $1.count || ($0.count == $1.count && $0.category < $1.category) }
     let shown = ranked.prefix(curveLimit)
     let (left, top, width, height) = (50.0, 16.0, 420.0, 300.0)
     let x = { (recall: Double) in left + recall * width }
