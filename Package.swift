@@ -91,7 +91,7 @@ let package = Package(
     ),
     .testTarget(
       name: "CairnCoreTests",
-      dependencies: ["CairnCore", "GitStore", "CairnTestSupport"],
+      dependencies: ["CairnCore", "Evaluation", "GitStore", "CairnTestSupport"],
       swiftSettings: swiftSettings
     ),
     .testTarget(

@@ -15,8 +15,10 @@ struct BenchCommand: ParsableCommand {
       python3 script reading the same files. With --coco-images and --coco-boxes, imports a \
       synthetic COCO file with the release cairn binary instead, measuring its time and peak \
       memory against python3's json.load. With --diff, times 'cairn diff --stat' on a \
-      generated repository of N samples against libgit2 and git. Targets that are missed print \
-      FAIL; the exit status stays 0.
+      generated repository of N samples against libgit2 and git. With --eval, times \
+      'cairn eval coco --json' on a synthetic COCO ground truth and results against \
+      pycocotools and faster-coco-eval. Targets that are missed print FAIL; the exit status \
+      stays 0.
       """)
 
   @Option(help: "The number of samples to generate (at least 100).")
@@ -55,7 +57,23 @@ struct BenchCommand: ParsableCommand {
         + "commit edits 1 % of the label files. The documented figure uses N = 1000000."))
   var diff = false
 
+  @Flag(
+    help: ArgumentHelp(
+      "Measure 'cairn eval coco' instead (against pycocotools and faster-coco-eval).",
+      discussion: "Ground truth of --eval-images images (about 10 boxes each, 80 categories) "
+        + "and about 11.7 predictions per image, generated from --seed."))
+  var eval = false
+
+  @Option(help: "Eval mode: the number of images of the synthetic ground truth.")
+  var evalImages = 20_000
+
+  @Flag(
+    inversion: .prefixedNo,
+    help: "Eval mode: run pycocotools and faster-coco-eval (--no-eval-peers: Cairn only).")
+  var evalPeers = true
+
   func validate() throws {
+    if eval && evalImages < 1 { throw ValidationError("--eval-images must be at least 1") }
     if samples < 100 { throw ValidationError("--samples must be at least 100") }
     if views && diff { throw ValidationError("choose one of --views and --diff") }
     if let cocoImages, cocoImages < 1 || cocoBoxes < 1 || cocoPolygonPoints < 0 {
@@ -72,9 +90,17 @@ struct BenchCommand: ParsableCommand {
         workspace.remove()
       }
     }
+    let beside = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
+      .appendingPathComponent("cairn").path
+    if eval {
+      let report = try EvalBenchmark(
+        images: evalImages, seed: seed, workspace: workspace, cairn: cairn ?? beside,
+        peers: evalPeers
+      ).run()
+      report.print()
+      return
+    }
     if let cocoImages {
-      let beside = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
-        .appendingPathComponent("cairn").path
       let report = try COCOBenchmark(
         images: cocoImages, boxes: cocoBoxes, polygonPoints: cocoPolygonPoints, seed: seed,
         workspace: workspace, cairn: cairn ?? beside

@@ -20,7 +20,10 @@ struct Workspace {
   /// The COCO mode's file and repository.
   var coco: String { root + "/coco" }
 
-  private var children: [String] { [cairn, git, fastImport, stream, coco] }
+  /// The evaluation mode's ground-truth and results files.
+  var eval: String { root + "/eval" }
+
+  private var children: [String] { [cairn, git, fastImport, stream, coco, eval] }
 
   /// Prepares a workspace in `directory`, or in a new temporary directory when it is nil.
   ///

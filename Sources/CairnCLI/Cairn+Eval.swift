@@ -9,8 +9,8 @@ extension Cairn {
         Docs/evaluation.md for the conventions and the reference each number follows.
         """,
       subcommands: [
-        Detections.self, Classifications.self, Cuboids.self, List.self, Show.self, Compare.self,
-        Failures.self,
+        Detections.self, Classifications.self, Cuboids.self, COCO.self, List.self, Show.self,
+        Compare.self, Failures.self,
       ])
   }
 }

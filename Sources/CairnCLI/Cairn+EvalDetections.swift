@@ -104,6 +104,12 @@ extension Cairn.Eval {
     @Flag(help: "VOC: count pixels inclusively (width = x2 - x1 + 1) in the AP's IoU.")
     var pixelInclusive = false
 
+    @Option(
+      help: ArgumentHelp(
+        "Also write a self-contained HTML report (COCO method: summary, classes, PR curves, "
+          + "confusion matrix).", valueName: "file"))
+    var report: String?
+
     func validate() throws {
       guard DetectionMethod(rawValue: method) != nil else {
         throw ValidationError("--method must be coco or voc, not '\(method)'")
@@ -111,6 +117,9 @@ extension Cairn.Eval {
       guard iou > 0 && iou <= 1 else { throw ValidationError("--iou must be in (0, 1]") }
       if pixelInclusive && method != "voc" {
         throw ValidationError("--pixel-inclusive applies to --method voc only")
+      }
+      if report != nil && method != "coco" {
+        throw ValidationError("--report draws COCO's curves: use it with --method coco")
       }
     }
 
@@ -128,6 +137,23 @@ extension Cairn.Eval {
         iou: iou, classwise: classwise, pixelInclusive: pixelInclusive)
       let evaluation = DetectionEvaluation(detections, parameters: parameters)
       let run = evaluation.run(key: scope.key, source: data)
+      if let report, let coco = evaluation.coco {
+        let file = try ReportFile(path: report)
+        var parameters = [
+          ("commit", data.commit.hex), ("ground truth", gt), ("predictions", pred),
+          ("samples", String(detections.keys.count)),
+          ("matching IoU", CanonicalJSON.format(iou)),
+          ("classwise", classwise ? "yes" : "no"),
+        ]
+        if let frozen = data.frozen { parameters.append(("frozen test set", frozen.name)) }
+        if let view = data.view { parameters.append(("view", view)) }
+        file.writer.write(
+          EvaluationReport.html(
+            title: "Evaluation \(scope.key)", result: coco, matches: evaluation.matches,
+            categories: detections.problem.categories, parameters: parameters))
+        try file.commit()
+        Output.note("cairn: wrote \(report)")
+      }
       try scope.store(run, in: repository)
     }
   }

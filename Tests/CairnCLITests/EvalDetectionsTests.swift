@@ -92,7 +92,7 @@ enum EvalDataset {
 
   @Test func countsMatchesAndConfusionOfAHandMadeDataset() throws {
     let dir = try EvalDataset.make()
-    let result = try evalDetections("r1", "--json", in: dir)
+    let result = try evalDetections("r1", "--json", "--report", dir.path + "/r1.html", in: dir)
     #expect(result.exitCode == 0, "\(result)")
     let body = try envelope(result, "cairn.eval/v1")
     #expect(body["summary"]?["tp"]?.number == 1)
@@ -112,6 +112,10 @@ enum EvalDataset {
     #expect(body["commit"]?.string == (try revParse("HEAD", in: dir.path)))
     #expect(FileManager.default.fileExists(atPath: dir.path + "/runs/eval/r1/run.json"))
     #expect(FileManager.default.fileExists(atPath: dir.path + "/runs/eval/r1/samples.json"))
+    let html = try String(contentsOfFile: dir.path + "/r1.html", encoding: .utf8)
+    #expect(html.contains("<svg") && html.contains("Evaluation r1"))
+    #expect(
+      try evalDetections("v", "--method", "voc", "--report", "x.html", in: dir).exitCode == 64)
 
     // Failures: the samples and the objects.
     let negatives = try cairn("eval", "failures", "r1", "--fn", in: dir.path)
