@@ -78,6 +78,7 @@ struct EvalBenchmark {
     report.facts.append(
       ("cairn AP / AP50", "\(cairnStats[0]) / \(cairnStats[1])"))
 
+    var peerSeconds: [String: Double] = [:]
     for peer in Peer.allCases where peers {
       guard let python = Self.python() else {
         report.facts.append((peer.name, "skipped: python3 not found"))
@@ -114,6 +115,7 @@ struct EvalBenchmark {
       case .faster:
         report.facts.append(("max |Δ| against faster-coco-eval", String(difference)))
       }
+      peerSeconds[peer.name] = measured.seconds
       report.comparisons.append(
         Comparison(
           operation: "COCO bbox eval", cairn: cairnRun.seconds, peer: peer.name,
@@ -125,6 +127,7 @@ struct EvalBenchmark {
           description: "≥ \(Int(peer.target))× faster than \(peer.name), end to end",
           measured: String(format: "%.1f×", ratio), passed: ratio >= peer.target))
     }
+    try repositoryEvaluation(cairnStats: cairnStats, peerSeconds: peerSeconds, into: &report)
     // In process, not part of the comparison: where Cairn's time goes (medians of 3 runs).
     // Last, because posix_spawn shares this process's memory until the child's exec, and
     // Linux carries that peak into the child's ru_maxrss: loading here first would add this
@@ -158,6 +161,73 @@ struct EvalBenchmark {
       ))
     report.facts.append(("load average after", Shell.capture("cat /proc/loadavg", fallback: "?")))
     return report
+  }
+
+  /// Image file names, zero-padded so that sample-key order is image-id order (the order
+  /// pycocotools takes images in, which decides how predictions of equal score are ranked).
+  static func fileName(_ index: Int) -> String {
+    let digits = String(index)
+    return String(repeating: "0", count: max(0, 6 - digits.count)) + digits + ".jpg"
+  }
+
+  /// The same files imported into a repository and committed, then `cairn eval detections`
+  /// on it: the twelve numbers must equal `cairn eval coco`'s, and its time is compared with
+  /// the peers' on the files.
+  private func repositoryEvaluation(
+    cairnStats: [Double], peerSeconds: [String: Double], into report: inout Report
+  ) throws {
+    let repository = workspace.eval + "/repo"
+    if FileManager.default.fileExists(atPath: repository) {
+      try FileManager.default.removeItem(atPath: repository)
+    }
+    progress("importing the files into a repository (cairn import coco, twice) and committing")
+    let (_, importSeconds) = try Stopwatch.time {
+      try Shell.run(Shell.quote(cairn) + " init " + Shell.quote(repository) + " >/dev/null")
+      for (file, extra) in [
+        (groundTruthFile, "--field ground_truth"),
+        (resultsFile, "--images " + Shell.quote(groundTruthFile) + " --field predictions"),
+      ] {
+        try Shell.run(
+          Shell.quote(cairn) + " import coco " + Shell.quote(file) + " " + extra
+            + " --allow-missing-media >/dev/null", in: repository)
+      }
+      try Shell.run(Shell.quote(cairn) + " commit -m data >/dev/null", in: repository)
+    }
+    report.facts.append(("repository import + commit", Report.seconds(importSeconds) + " s"))
+    progress("cairn eval detections on the repository (3 runs, median)")
+    var runs: [Subprocess.Measurement] = []
+    for _ in 0..<3 {
+      try settle()
+      runs.append(
+        try Subprocess.measure(
+          cairn,
+          [
+            "-C", repository, "eval", "detections", "--gt", "ground_truth", "--pred",
+            "predictions", "--key", "bench", "--force", "--json",
+          ]))
+    }
+    runs.sort { $0.seconds < $1.seconds }
+    let median = runs[1]
+    report.facts.append(
+      (
+        "cairn eval detections runs",
+        runs.map { Report.seconds($0.seconds) }.joined(separator: ", ") + " s, peak RSS "
+          + megabytes(median.peakBytes)
+      ))
+    let summary = try JSONParser.parse(median.output)["cairn.eval/v1"]?["summary"]
+    let stats = COCOResult.statNames.map { summary?[$0]?.number ?? -1 }
+    let difference = zip(stats, cairnStats).map { abs($0 - $1) }.max() ?? .infinity
+    report.checks.append(
+      (
+        "eval detections on the repository equals eval coco on the files to 1e-9 "
+          + "(max |Δ| \(difference))", difference <= 1e-9
+      ))
+    for (peer, seconds) in peerSeconds.sorted(by: { $0.key < $1.key }) {
+      report.comparisons.append(
+        Comparison(
+          operation: "eval detections (repository)", cairn: median.seconds, peer: peer,
+          peerSeconds: seconds))
+    }
   }
 
   /// The Python peers.
@@ -271,7 +341,7 @@ struct EvalBenchmark {
     for index in 0..<images {
       truth.append(index == 0 ? "\n" : ",\n")
       truth.append(
-        "{\"id\":\(100 + 13 * index),\"file_name\":\"\(index).jpg\",\"width\":640,"
+        "{\"id\":\(100 + 13 * index),\"file_name\":\"\(Self.fileName(index))\",\"width\":640,"
           + "\"height\":480}")
     }
     truth.append("],\n\"categories\":[")
