@@ -269,6 +269,9 @@ import Testing
     let refused = try cairn("commit", "-m", "bad", in: dir.path)
     #expect(refused.exitCode == 6, "\(refused)")
     #expect(refused.stderr.contains("embeddings/e: vectors.bin has 18 bytes"), "\(refused.stderr)")
+    let checked = try cairn("check", in: dir.path)
+    #expect(checked.exitCode == 6, "\(checked)")
+    #expect((checked.stdout + checked.stderr).contains("vectors.bin has 18 bytes"), "\(checked)")
     // A missing file, and a file that is not one of the three.
     try dir.write(Array(good), to: "embeddings/e/vectors.bin")
     try FileManager.default.removeItem(atPath: dir.appending("embeddings/e/keys.json"))

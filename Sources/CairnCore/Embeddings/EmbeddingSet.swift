@@ -342,6 +342,35 @@ package struct EmbeddingSet: Sendable, Equatable {
     }
   }
 
+  /// Why the files of a set that has at least one of them break the rule across files of
+  /// §7.6, or nil.
+  ///
+  /// A file that breaks its own rules (broken JSON, a bad member) is not reported here: the
+  /// check of each file reports it.
+  ///
+  /// - Parameters:
+  ///   - meta: The bytes of `meta.json`, nil when absent.
+  ///   - keys: The bytes of `keys.json`, nil when absent.
+  ///   - vectorBytes: The size of `vectors.bin`, nil when absent.
+  /// - Returns: The first problem, or nil.
+  package static func filesProblem(meta: [UInt8]?, keys: [UInt8]?, vectorBytes: Int?) -> String? {
+    var missing: [String] = []
+    if meta == nil { missing.append("meta.json") }
+    if keys == nil { missing.append("keys.json") }
+    if vectorBytes == nil { missing.append("vectors.bin") }
+    if !missing.isEmpty {
+      return "an embedding set has meta.json, keys.json and vectors.bin; "
+        + missing.joined(separator: " and ") + " missing"
+    }
+    guard let meta, let keys, let vectorBytes,
+      let metaValue = try? JSONParser.parse(meta),
+      let info = try? EmbeddingMeta(json: metaValue),
+      let keyValue = try? JSONParser.parse(keys),
+      let rows = try? EmbeddingKeys(json: keyValue)
+    else { return nil }
+    return consistencyProblem(meta: info, keys: rows, vectorBytes: vectorBytes)
+  }
+
   /// Why a set's three files disagree, or nil (the rule across files of §7.6).
   ///
   /// - Parameters:

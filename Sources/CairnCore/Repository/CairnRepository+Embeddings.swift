@@ -295,29 +295,15 @@ extension CairnRepository {
         FileStat.of(root + "/" + folder + "/" + $0.rawValue)?.isRegularFile == true
       }
       if present.isEmpty { continue }
-      if present.count < 3 {
-        let missing = FormatV1.EmbeddingFile.allCases.filter { !present.contains($0) }
-        violations.append(
-          CairnError.Violation(
-            folder,
-            "an embedding set has meta.json, keys.json and vectors.bin; "
-              + missing.map(\.rawValue).joined(separator: " and ") + " missing"))
-        continue
+      let read = { (file: FormatV1.EmbeddingFile) -> [UInt8]? in
+        try? FileIO.read(root + "/" + folder + "/" + file.rawValue)
       }
-      // Files that break their own rules are reported by the per-file check.
-      guard let metaBytes = try? FileIO.read(root + "/" + folder + "/meta.json"),
-        let metaValue = try? JSONParser.parse(metaBytes),
-        let meta = try? EmbeddingMeta(json: metaValue),
-        let keyBytes = try? FileIO.read(root + "/" + folder + "/keys.json"),
-        let keyValue = try? JSONParser.parse(keyBytes),
-        let keys = try? EmbeddingKeys(json: keyValue),
-        let size = FileStat.of(root + "/" + folder + "/vectors.bin")?.size
-      else { continue }
-      if let problem = EmbeddingSet.consistencyProblem(
-        meta: meta, keys: keys, vectorBytes: Int(size))
-      {
-        violations.append(CairnError.Violation(folder, problem))
-      }
+      let problem = EmbeddingSet.filesProblem(
+        meta: present.contains(.meta) ? read(.meta) : nil,
+        keys: present.contains(.keys) ? read(.keys) : nil,
+        vectorBytes: present.contains(.vectors)
+          ? FileStat.of(root + "/" + folder + "/vectors.bin").map { Int($0.size) } : nil)
+      if let problem { violations.append(CairnError.Violation(folder, problem)) }
     }
     return violations
   }
