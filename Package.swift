@@ -29,6 +29,16 @@ let package = Package(
       name: "CZlib",
       providers: [.apt(["zlib1g-dev"])]
     ),
+    .systemLibrary(
+      name: "CPNG",
+      pkgConfig: "libpng",
+      providers: [.apt(["libpng-dev"])]
+    ),
+    .systemLibrary(
+      name: "CTurboJPEG",
+      pkgConfig: "libturbojpeg",
+      providers: [.apt(["libturbojpeg0-dev"])]
+    ),
     .target(
       name: "GitStore",
       dependencies: [
@@ -44,6 +54,8 @@ let package = Package(
         "Evaluation",
         "GitStore",
         "CZlib",
+        "CPNG",
+        "CTurboJPEG",
         .product(name: "Crypto", package: "swift-crypto"),
       ],
       swiftSettings: swiftSettings

@@ -3,7 +3,7 @@
 set -euo pipefail
 
 needed=()
-for package in libgit2-dev pkg-config zlib1g-dev git; do
+for package in libgit2-dev pkg-config zlib1g-dev libpng-dev libturbojpeg0-dev git; do
   if ! dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed"; then
     needed+=("$package")
   fi

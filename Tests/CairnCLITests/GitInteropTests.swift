@@ -92,21 +92,21 @@ import Testing
   @Test func aFileCanReplaceAFolder() throws {
     let dir = try makeRepository(images: 1)
     defer { dir.remove() }
-    try dir.write("1", to: "embeddings/e/part/0.bin")
+    try dir.write("1", to: "runs/e/part/0.bin")
     #expect(try cairn("commit", "-m", "folder", in: dir.path).exitCode == 0)
     let folderCommit = try revParse("HEAD", in: dir.path)
-    try FileManager.default.removeItem(atPath: dir.appending("embeddings/e/part"))
-    try dir.write("2", to: "embeddings/e/part")
+    try FileManager.default.removeItem(atPath: dir.appending("runs/e/part"))
+    try dir.write("2", to: "runs/e/part")
     #expect(try cairn("commit", "-m", "file", in: dir.path).exitCode == 0)
     #expect(
-      try git("ls-tree", "-r", "--name-only", "HEAD", "embeddings", in: dir.path).stdout
-        == "embeddings/e/part\n")
+      try git("ls-tree", "-r", "--name-only", "HEAD", "runs", in: dir.path).stdout
+        == "runs/e/part\n")
     #expect(try git("status", "--porcelain", in: dir.path).stdout.isEmpty)
     // And back: checkout turns the file into a folder again, and the reverse.
     #expect(try cairn("checkout", folderCommit, in: dir.path).exitCode == 0)
-    #expect(try dir.read("embeddings/e/part/0.bin") == "1")
+    #expect(try dir.read("runs/e/part/0.bin") == "1")
     #expect(try cairn("checkout", "main", in: dir.path).exitCode == 0)
-    #expect(try dir.read("embeddings/e/part") == "2")
+    #expect(try dir.read("runs/e/part") == "2")
   }
 
   @Test func checkoutTurnsAFolderIntoAFileBesideASibling() throws {

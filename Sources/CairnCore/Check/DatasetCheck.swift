@@ -132,6 +132,9 @@ extension CairnRepository {
       default: break
       }
     }
+    if checked == nil {
+      findings += Self.embeddingFindings(files)
+    }
     if qa {
       findings += qualityFindings(
         files: files, samples: samples, labelFiles: labelFiles, schema: schema)
@@ -141,6 +144,29 @@ extension CairnRepository {
     }
     return CheckReport(
       source: name, filesChecked: selected.count, samples: samples.count, findings: findings)
+  }
+
+  /// The rule across files of embedding sets (§7.6) over a whole tree.
+  private static func embeddingFindings(_ files: [(path: String, bytes: [UInt8])])
+    -> [CheckFinding]
+  {
+    var sets: [String: [FormatV1.EmbeddingFile: [UInt8]]] = [:]
+    for file in files {
+      if case .success(.embedding(let name, let kind)) = FormatV1.classify(file.path) {
+        sets[name, default: [:]][kind] = file.bytes
+      }
+    }
+    var findings: [CheckFinding] = []
+    for (name, parts) in sets.sorted(by: { ByteOrder.precedes($0.key, $1.key) }) {
+      if let problem = EmbeddingSet.filesProblem(
+        meta: parts[.meta], keys: parts[.keys], vectorBytes: parts[.vectors]?.count)
+      {
+        findings.append(
+          CheckFinding(
+            rule: "cross-file", location: EmbeddingSet.folder(name), message: problem))
+      }
+    }
+    return findings
   }
 
   /// Dataset QA: geometry, duplicate ids, coverage, label counts and classes off the schema.

@@ -199,10 +199,36 @@ package enum FormatV1 {
     /// A group record; `id` is the group id decoded from the file name.
     case group(id: String)
     case view(name: String)
-    /// A file under `embeddings/`; JSON files (`meta.json`) are validated as JSON.
-    case embedding(isJSON: Bool)
+    /// One of the three files of embedding set `name` (`embeddings/<name>/<file>`).
+    case embedding(name: String, file: EmbeddingFile)
     /// A file under `runs/`; JSON files are validated as JSON.
     case run(isJSON: Bool)
+  }
+
+  /// The files of an embedding set (`Docs/storage-format.md` §7.6).
+  package enum EmbeddingFile: String, Sendable, Equatable, CaseIterable {
+    case meta = "meta.json"
+    case keys = "keys.json"
+    case vectors = "vectors.bin"
+  }
+
+  /// Checks an embedding set name (the view-name rule); returns why it is invalid, or nil.
+  package static func embeddingNameProblem(_ name: String) -> String? {
+    let bytes = Array(name.utf8)
+    if bytes.isEmpty || bytes.count > 64 {
+      return "an embedding set name has 1 to 64 characters"
+    }
+    let allowed = bytes.allSatisfy { byte in
+      (UInt8(ascii: "a")...UInt8(ascii: "z")).contains(byte)
+        || (UInt8(ascii: "A")...UInt8(ascii: "Z")).contains(byte)
+        || (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(byte)
+        || byte == UInt8(ascii: "_") || byte == UInt8(ascii: "-") || byte == UInt8(ascii: ".")
+    }
+    if !allowed { return "an embedding set name uses only letters, digits, '_', '-' and '.'" }
+    if bytes[0] == UInt8(ascii: ".") || bytes[0] == UInt8(ascii: "-") {
+      return "an embedding set name does not start with '.' or '-'"
+    }
+    return nil
   }
 
   /// Classifies a tracked path; throws why a path under a tracked root is not allowed there.
@@ -244,8 +270,12 @@ package enum FormatV1 {
       }
       return .success(.view(name: String(parts[1].dropLast(5))))
     case "embeddings":
-      return parts.count >= 2
-        ? .success(.embedding(isJSON: path.hasSuffix(".json"))) : problem("not a file")
+      guard parts.count == 3, let file = EmbeddingFile(rawValue: parts[2]) else {
+        return problem(
+          "embedding sets are files embeddings/<name>/meta.json, keys.json and vectors.bin")
+      }
+      if let reason = embeddingNameProblem(parts[1]) { return problem(reason) }
+      return .success(.embedding(name: parts[1], file: file))
     case "runs":
       return parts.count >= 2
         ? .success(.run(isJSON: path.hasSuffix(".json"))) : problem("not a file")

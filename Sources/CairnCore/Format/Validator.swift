@@ -30,8 +30,11 @@ package enum Validator {
 
   private static func check(kind: FormatV1.PathKind, bytes: [UInt8], schema: Schema?) -> Outcome {
     switch kind {
-    case .embedding(let isJSON), .run(let isJSON):
+    case .run(let isJSON):
       if !isJSON { return .valid }
+    case .embedding(_, .vectors):
+      // Its size is checked against meta.json and keys.json with the rules across files.
+      return .valid
     default: break
     }
     let value: JSONValue
@@ -76,7 +79,13 @@ package enum Validator {
           return .invalid("invalid view name '\(name)': \(problem)")
         }
         _ = try ViewDefinition(json: value)
-      case .embedding, .run: break
+      case .embedding(let name, .meta):
+        let meta = try EmbeddingMeta(json: value)
+        if meta.name != name {
+          return .invalid("\"name\" is '\(meta.name)' but the folder says '\(name)'")
+        }
+      case .embedding(_, .keys): _ = try EmbeddingKeys(json: value)
+      case .embedding(_, .vectors), .run: break
       }
     } catch let problem {
       return .invalid(problem.reason)

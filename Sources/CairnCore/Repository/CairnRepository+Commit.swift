@@ -119,6 +119,8 @@ extension CairnRepository {
       kinds: { index in preparedAt[index] < 0 ? nil : prepared[preparedAt[index]].kind },
       records: RecordReader(root: root, git: git),
       marks: { index in preparedAt[index] < 0 ? nil : prepared[preparedAt[index]].marks })
+    violations += Self.embeddingViolations(
+      changedPaths: changed.map { entries[$0.index].path }, root: root)
     clock.mark("changes and cross-file rules")
     if !violations.isEmpty {
       violations.sort { $0.location.utf8.lexicographicallyPrecedes($1.location.utf8) }

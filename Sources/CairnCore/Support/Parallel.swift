@@ -2,11 +2,16 @@ internal import Dispatch
 
 /// Runs `body` over `0..<count` on all cores, each worker owning the state `makeState` builds
 /// (libgit2 and zlib handles are per thread), and collects one result per index.
+///
+/// `grain` is the least number of items worth a worker: 64 for reading small files; 1 for
+/// work as heavy as decoding an image.
 func parallelMap<State, Result: Sendable>(
-  count: Int, state makeState: @autoclosure () -> State, _ body: (inout State, Int) -> Result
+  count: Int, grain: Int = 64, state makeState: @autoclosure () -> State,
+  _ body: (inout State, Int) -> Result
 ) -> [Result] {
   guard count > 0 else { return [] }
-  let workers = min(max(1, ProcessInfoLite.activeProcessorCount), max(1, count / 64 + 1))
+  let workers = min(
+    max(1, ProcessInfoLite.activeProcessorCount), max(1, count / max(1, grain) + 1))
   if workers == 1 {
     var state = makeState()
     return (0..<count).map { body(&state, $0) }
