@@ -41,6 +41,7 @@ let package = Package(
     .target(
       name: "CairnCore",
       dependencies: [
+        "Curation",
         "Evaluation",
         "GitStore",
         "CZlib",
@@ -50,6 +51,10 @@ let package = Package(
     ),
     .target(
       name: "Evaluation",
+      swiftSettings: swiftSettings
+    ),
+    .target(
+      name: "Curation",
       swiftSettings: swiftSettings
     ),
     .target(
@@ -71,6 +76,7 @@ let package = Package(
       name: "CairnBench",
       dependencies: [
         "CairnCore",
+        "Curation",
         "Evaluation",
         "GitStore",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -97,6 +103,11 @@ let package = Package(
     .testTarget(
       name: "EvaluationTests",
       dependencies: ["Evaluation", "CairnTestSupport"],
+      swiftSettings: swiftSettings
+    ),
+    .testTarget(
+      name: "CurationTests",
+      dependencies: ["Curation", "CairnTestSupport"],
       swiftSettings: swiftSettings
     ),
     .testTarget(
