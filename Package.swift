@@ -51,6 +51,7 @@ let package = Package(
     .target(
       name: "CairnCore",
       dependencies: [
+        "Curation",
         "Evaluation",
         "GitStore",
         "CZlib",
@@ -62,6 +63,10 @@ let package = Package(
     ),
     .target(
       name: "Evaluation",
+      swiftSettings: swiftSettings
+    ),
+    .target(
+      name: "Curation",
       swiftSettings: swiftSettings
     ),
     .target(
@@ -83,6 +88,7 @@ let package = Package(
       name: "CairnBench",
       dependencies: [
         "CairnCore",
+        "Curation",
         "Evaluation",
         "GitStore",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -109,6 +115,11 @@ let package = Package(
     .testTarget(
       name: "EvaluationTests",
       dependencies: ["Evaluation", "CairnTestSupport"],
+      swiftSettings: swiftSettings
+    ),
+    .testTarget(
+      name: "CurationTests",
+      dependencies: ["Curation", "CairnTestSupport"],
       swiftSettings: swiftSettings
     ),
     .testTarget(

@@ -27,3 +27,9 @@ if command -v python3 >/dev/null && ! python3 -c 'import pycocotools' 2>/dev/nul
   echo "setup: installing pycocotools" >&2
   python3 -m pip install --quiet pycocotools
 fi
+
+# The curation tests and benchmark compare with NumPy and scikit-learn.
+if command -v python3 >/dev/null && ! python3 -c 'import numpy, sklearn' 2>/dev/null; then
+  echo "setup: installing numpy and scikit-learn" >&2
+  python3 -m pip install --quiet numpy scikit-learn
+fi

@@ -17,8 +17,9 @@ struct BenchCommand: ParsableCommand {
       memory against python3's json.load. With --diff, times 'cairn diff --stat' on a \
       generated repository of N samples against libgit2 and git. With --eval, times \
       'cairn eval coco --json' on a synthetic COCO ground truth and results against \
-      pycocotools and faster-coco-eval. Targets that are missed print FAIL; the exit status \
-      stays 0.
+      pycocotools and faster-coco-eval. With --curation, times ZCore and uniqueness on seeded \
+      clustered embeddings against a NumPy port of ZCore and scikit-learn's exact kNN. Targets \
+      that are missed print FAIL; the exit status stays 0.
       """)
 
   @Option(help: "The number of samples to generate (at least 100).")
@@ -72,7 +73,48 @@ struct BenchCommand: ParsableCommand {
     help: "Eval mode: run pycocotools and faster-coco-eval (--no-eval-peers: Cairn only).")
   var evalPeers = true
 
+  @Flag(
+    help: ArgumentHelp(
+      "Measure curation instead: ZCore against a NumPy port, uniqueness against scikit-learn.",
+      discussion: "Seeded clustered float32 embeddings of --curation-dimension floats; the "
+        + "peers run as python3 processes on .npy files of the same embeddings."))
+  var curation = false
+
+  @Option(help: "Curation mode: samples of the ZCore run.")
+  var curationZcoreSamples = 20_000
+
+  @Option(help: "Curation mode: ZCore draws.")
+  var curationDraws = 200_000
+
+  @Option(
+    help: ArgumentHelp(
+      "Curation mode: the fraction of the draws the NumPy reference makes.",
+      discussion: "Its time is extrapolated linearly; 1 runs it in full."))
+  var curationReferenceFraction = 0.05
+
+  @Option(help: "Curation mode: embedding dimension.")
+  var curationDimension = 512
+
+  @Option(help: "Curation mode: comma-separated uniqueness sizes.")
+  var curationSizes = "10000,30000,100000"
+
+  @Flag(
+    inversion: .prefixedNo,
+    help: "Curation mode: run the NumPy and scikit-learn peers (--no-curation-peers: Cairn only).")
+  var curationPeers = true
+
   func validate() throws {
+    if curation {
+      if curationZcoreSamples < 2 || curationDraws < 1 || curationDimension < 2 {
+        throw ValidationError("curation sizes must be positive")
+      }
+      if !(curationReferenceFraction > 0 && curationReferenceFraction <= 1) {
+        throw ValidationError("--curation-reference-fraction must be in (0, 1]")
+      }
+      if curationSizes.split(separator: ",").contains(where: { (Int($0) ?? 0) < 4 }) {
+        throw ValidationError("--curation-sizes must be integers of at least 4")
+      }
+    }
     if eval && evalImages < 1 { throw ValidationError("--eval-images must be at least 1") }
     if samples < 100 { throw ValidationError("--samples must be at least 100") }
     if views && diff { throw ValidationError("choose one of --views and --diff") }
@@ -92,6 +134,16 @@ struct BenchCommand: ParsableCommand {
     }
     let beside = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
       .appendingPathComponent("cairn").path
+    if curation {
+      let report = try CurationBenchmark(
+        zcoreCount: curationZcoreSamples, dimension: curationDimension, draws: curationDraws,
+        referenceFraction: curationReferenceFraction,
+        uniquenessSizes: curationSizes.split(separator: ",").compactMap { Int($0) }, seed: seed,
+        workspace: workspace, peers: curationPeers
+      ).run()
+      report.print()
+      return
+    }
     if eval {
       let report = try EvalBenchmark(
         images: evalImages, seed: seed, workspace: workspace, cairn: cairn ?? beside,
