@@ -107,10 +107,29 @@ extension Cairn {
           + "\(testSet.samples) samples (neither can ever move)")
 
       step(
-        "6. Batch 1: an annotator labels the rest (and, blind, the golden samples)",
+        "6. Embed every image and choose batch v0 by coverage (k-center)",
+        "cairn embed compute --name pixels && cairn select --budget \(max(1, rest.count * 2 / 3)) "
+          + "--embeddings pixels --field ground_truth --save batch-v0")
+      let computed = try repo.computeEmbeddings(
+        name: "pixels", field: nil, in: .workingTree, replace: false)
+      _ = try repo.commit(
+        message: "Embeddings of every image (built-in descriptor)", now: currentTime())
+      let v0 = try repo.select(
+        SelectionOptions(
+          name: "batch-v0", budget: max(1, rest.count * 2 / 3), view: nil, field: "ground_truth",
+          embeddings: "pixels"))
+      Output.line(
+        "   \(computed.set.keys.count) vectors of \(computed.set.dimension) numbers; batch-v0: "
+          + "\(v0.picks.count) of a pool of \(v0.poolSize) (\(v0.excludedProtected) frozen or "
+          + "golden samples left out)")
+      let chosen = Set(v0.picks.map(\.key))
+      let batchOne = rest.filter { chosen.contains($0.name) }
+
+      step(
+        "7. Batch 1: an annotator labels batch-v0 (and, blind, the golden samples)",
         "cairn commit -m \"Batch 1: …\"")
       var boxCount = 0
-      for image in rest {
+      for image in batchOne {
         let made = labels(image)
         boxCount += made.count
         try repo.writeLabels(field: "ground_truth", key: image.name, labels: made)
@@ -135,17 +154,17 @@ extension Cairn {
         Output.line("   \(group): \(changes.count) changed")
       }
       let first = try repo.commit(
-        message: "Batch 1: \(rest.count) images with ground-truth boxes", now: currentTime())
+        message: "Batch 1: \(batchOne.count) images with ground-truth boxes", now: currentTime())
       Output.line(
         "   [main \(first.id.short)] \(first.changes.count) files, \(first.objectsWritten) objects "
           + "in one pack (\(boxCount) new boxes)")
-      try report(repo, "7. Golden QA after batch 1")
+      try report(repo, "8. Golden QA after batch 1")
 
       step(
-        "8. Tag a training split and save it as a view",
+        "9. Tag a training split and save it as a view",
         "cairn tags add train --view … && cairn view save training --match '\"train\" in tags'")
       let tagged = try repo.editTags(
-        ["train"], add: true, selection: SampleSelection(stages: [.keys(rest.map(\.name))]),
+        ["train"], add: true, selection: SampleSelection(stages: [.keys(batchOne.map(\.name))]),
         labels: nil)
       let trainTag = try CairnError.wrap {
         try QueryParser.parse("\"train\" in tags", context: .sample)
@@ -160,7 +179,7 @@ extension Cairn {
           + "[main \(split.id.short)]")
 
       step(
-        "9. Check for leakage and export the training view for Ultralytics",
+        "10. Check for leakage and export the training view for Ultralytics",
         "cairn check leakage && cairn export yolo --view training --field ground_truth "
           + "--out exports/training-yolo")
       let exportDirectory = root + "/exports/training-yolo"
@@ -180,7 +199,7 @@ extension Cairn {
           + "boxes; data.yaml and cairn-export.json (commit \(commit.short), view training)")
 
       step(
-        "10. Batch 2 on a branch: the annotator fixes the golden errors", "cairn switch -c batch-2")
+        "11. Batch 2 on a branch: the annotator fixes the golden errors", "cairn switch -c batch-2")
       _ = try repo.switchBranch("batch-2", create: true)
       for image in golden {
         try repo.writeLabels(
@@ -189,10 +208,10 @@ extension Cairn {
       let second = try repo.commit(message: "Batch 2: fixes after golden QA", now: currentTime())
       Output.line(
         "   [batch-2 \(second.id.short)] \(second.changes.map(\.path).joined(separator: ", "))")
-      try report(repo, "11. Golden QA after batch 2")
+      try report(repo, "12. Golden QA after batch 2")
 
       step(
-        "12. Label drift between the two batches",
+        "13. Label drift between the two batches",
         "cairn drift \(first.id.short)..\(second.id.short) --field ground_truth")
       let drift = try repo.drift(
         from: first.id.hex, to: second.id.hex, field: "ground_truth", perCommit: false)
@@ -213,31 +232,35 @@ extension Cairn {
         }
       }
 
-      step("13. Merge batch 2 into main", "cairn switch main && cairn merge batch-2")
+      step("14. Merge batch 2 into main", "cairn switch main && cairn merge batch-2")
       _ = try repo.switchBranch("main", create: false)
       let merged = try repo.merge("batch-2", message: nil, now: currentTime())
       Output.line("   \(merged.kind.rawValue): main at \(merged.commit?.short ?? "?")")
 
-      try evaluate(repo, test: test, classes: classes)
+      try evaluate(
+        repo, test: test, classes: classes, pool: rest, batchSize: batchOne.count, labels: labels)
 
       let edited = golden[0].name
-      step("18. History of one sample", "cairn log --oneline -- \(edited)")
+      step("20. History of one sample", "cairn log --oneline -- \(edited)")
       for commit in try repo.log(from: nil, keys: [edited], limit: nil) {
         Output.line("   \(commit.id.short) \(commit.summary)")
       }
 
-      step("19. Plain git sees ordinary commits and protected refs", "git log --oneline --all")
+      step("21. Plain git sees ordinary commits and protected refs", "git log --oneline --all")
       Output.line("   try: git -C \(directory) log --oneline --all && git -C \(directory) fsck")
       Output.line(
         "\nDone. Explore with: cairn -C \(directory) … (status, log, show HEAD:\(edited), "
           + "qa golden golden-v1 --history, protect list, eval list, eval show model-v2)")
     }
 
-    /// Steps 14–17: two model iterations evaluated on the frozen test set, the first one's
+    /// Steps 15–19: two model iterations evaluated on the frozen test set, the first one's
     /// misses mined into a view, and the two runs compared.
-    private func evaluate(_ repo: CairnRepository, test: [DemoImage], classes: [String]) throws {
+    private func evaluate(
+      _ repo: CairnRepository, test: [DemoImage], classes: [String], pool: [DemoImage],
+      batchSize: Int, labels: (DemoImage) -> [JSONValue]
+    ) throws {
       step(
-        "14. Model v1 predicts the frozen test set",
+        "15. Model v1 predicts the frozen test set",
         "cairn schema add-field predictions --type detections … && cairn commit")
       _ = try repo.changeSchema(
         message: "", commit: false, now: currentTime(),
@@ -260,7 +283,7 @@ extension Cairn {
       Output.line("   [main \(v1.id.short)] \(test.count) label files of field predictions")
 
       step(
-        "15. Evaluate model v1 on the frozen test set (COCO metrics, as pycocotools)",
+        "16. Evaluate model v1 on the frozen test set (COCO metrics, as pycocotools)",
         "cairn eval detections --gt ground_truth --pred predictions --frozen test-v1 --key model-v1"
       )
       let first = try evaluateRun(repo, key: "model-v1")
@@ -275,7 +298,7 @@ extension Cairn {
         message: "Evaluation model-v1 and the view of its misses", now: currentTime())
 
       step(
-        "16. Mine the false negatives: the input of targeted selection",
+        "17. Mine the false negatives: the input of targeted selection",
         "cairn eval failures model-v1 --fn --save-view missed-by-model-v1")
       Output.line(
         "   \(failures.objects.count) missed object(s) in \(failures.keys.count) sample(s): "
@@ -283,7 +306,29 @@ extension Cairn {
           + "[main \(mined.id.short)]")
 
       step(
-        "17. Model v2 (retrained on the misses): evaluate and compare the iterations",
+        "18. Choose batch v1: 30 % coverage, 70 % near model v1's failures",
+        "cairn select --budget \(max(1, pool.count - batchSize)) --embeddings pixels "
+          + "--field ground_truth --target model-v1 --save batch-v1")
+      let nextBatch = try repo.select(
+        SelectionOptions(
+          name: "batch-v1", budget: max(1, pool.count - batchSize), view: nil,
+          field: "ground_truth", embeddings: "pixels", targetRun: "model-v1"))
+      let targeted = nextBatch.picks.filter { $0.source == "targeted" }.count
+      Output.line(
+        "   \(nextBatch.picks.count) picks: \(nextBatch.picks.count - targeted) coverage, "
+          + "\(targeted) near the \(nextBatch.failures) failing test sample(s); an annotator "
+          + "labels them")
+      let picked = Set(nextBatch.picks.map(\.key))
+      for image in pool where picked.contains(image.name) {
+        try repo.writeLabels(field: "ground_truth", key: image.name, labels: labels(image))
+      }
+      let labelled = try repo.commit(
+        message: "Batch v1: \(nextBatch.picks.count) images chosen by 30/70 selection",
+        now: currentTime())
+      Output.line("   [main \(labelled.id.short)]")
+
+      step(
+        "19. Model v2 (retrained on the misses): evaluate and compare the iterations",
         "cairn eval detections … --key model-v2 && cairn eval compare model-v1 model-v2")
       try predict(version: 2)
       _ = try repo.commit(message: "Model v2 predictions on test-v1", now: currentTime())

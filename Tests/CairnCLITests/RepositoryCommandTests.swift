@@ -211,19 +211,20 @@ import Testing
     defer { dir.remove() }
     let result = try cairn("demo", "demo", in: dir.path)
     #expect(result.exitCode == 0, "\(result)")
-    #expect(result.stdout.contains("Batch 1: an annotator labels the rest"))
+    #expect(result.stdout.contains("Batch 1: an annotator labels batch-v0"))
     let repo = dir.appending("demo")
-    // init, reviewed labels, the two frozen sets, batch 1, training split, batch 2, then
-    // model v1's predictions, its evaluation, model v2's predictions and its evaluation.
+    // init, reviewed labels, the two frozen sets, embeddings, batch 1, training split,
+    // batch 2, then model v1's predictions, its evaluation, batch v1, model v2's predictions
+    // and its evaluation.
     #expect(
-      try git("log", "--oneline", "--all", in: repo).stdout.split(separator: "\n").count == 11)
+      try git("log", "--oneline", "--all", in: repo).stdout.split(separator: "\n").count == 13)
     // The demo uses a schema, tags and a saved view, and exports the view with a manifest.
     let schema = try JSONParser.parse(
       try String(contentsOfFile: repo + "/schema.json", encoding: .utf8))
     #expect(schema["fields"]?["ground_truth"]?["type"] == .string("detections"))
     let view = try envelope(
       try cairn("view", "apply", "training", "--count", "--json", in: repo), "cairn.view-apply/v1")
-    #expect(view["count"] == .int(18))
+    #expect(view["count"] == .int(12), "batch-v0: two thirds of the unlabelled pool")
     // A golden set and a test set were frozen before the first batch, and golden QA shows
     // batch 2 fixed batch 1's errors.
     let sets = try envelope(try cairn("protect", "list", "--json", in: repo), "cairn.protected/v1")
@@ -246,7 +247,7 @@ import Testing
       try String(contentsOfFile: repo + "/exports/training-yolo/cairn-export.json", encoding: .utf8)
     )
     #expect(manifest["view"] == .string("training"))
-    #expect(manifest["samples"] == .int(18))
+    #expect(manifest["samples"] == .int(12))
     // The export was made from the commit of the training split (batch 2 came later).
     let split = try git(
       "log", "--format=%H", "--grep=^Training split and view$", "main", in: repo
@@ -266,6 +267,21 @@ import Testing
       "cairn.eval.compare/v1")
     #expect((compared["metrics"]?["AP"]?["delta"]?.number ?? 0) > 0, "model v2 is better")
     #expect(result.stdout.contains("Evaluate model v1 on the frozen test set"))
+    // Batch v0 by coverage, batch v1 by 30/70 after the first evaluation; no protected sample.
+    let v0 = try JSONParser.parse(
+      try String(contentsOfFile: repo + "/runs/select/batch-v0/run.json", encoding: .utf8))
+    let v0Sources = Set(v0["picks"]?.array?.compactMap { $0["source"]?.string } ?? [])
+    #expect(v0Sources == ["coverage"])
+    let v1 = try JSONParser.parse(
+      try String(contentsOfFile: repo + "/runs/select/batch-v1/run.json", encoding: .utf8))
+    let v1Sources = v1["picks"]?.array?.compactMap { $0["source"]?.string } ?? []
+    #expect(v1Sources.filter { $0 == "targeted" }.count == 4)
+    #expect(v1Sources.filter { $0 == "coverage" }.count == 2)
+    let picked = (v0["picks"]?.array ?? []) + (v1["picks"]?.array ?? [])
+    let protectedKeys = ["0001.png", "0002.png", "0003.png", "0004.png", "0005.png", "0006.png"]
+    #expect(!picked.contains { protectedKeys.contains($0["key"]?.string ?? "") })
+    let tagged = try cairn("view", "apply", "--match", "\"batch:batch-v1\" in tags", in: repo)
+    #expect(printedKeys(tagged).count == 6, "\(tagged)")
     #expect(FileManager.default.fileExists(atPath: repo + "/exports/training-yolo/data.yaml"))
     #expect(try git("status", "--porcelain", in: repo).stdout.isEmpty)
     #expect(try cairn("status", "--json", in: repo).stdout.contains("\"clean\":true"))
