@@ -21,7 +21,7 @@ public struct Cairn: AsyncParsableCommand {
       Switch.self, Checkout.self, SchemaCommand.self, Label.self, View.self, Tags.self,
       Check.self, Export.self, Diff.self, Drift.self, Blame.self, Merge.self, Conflicts.self,
       Resolve.self, Freeze.self, Protect.self, QA.self, HooksCommand.self, Clone.self,
-      Remote.self, Fetch.self, Pull.self, Push.self, Eval.self, Embed.self, Select.self,
+      Remote.self, Fetch.self, Pull.self, Push.self, Eval.self, Embed.self, Score.self, Select.self,
       Demo.self,
     ]
   )

@@ -127,4 +127,38 @@ import Testing
     #expect(unknown.exitCode == 4)
     #expect(!FileManager.default.fileExists(atPath: dir.path + "/views/x.json"))
   }
+
+  @Test func scoresBecomeSampleFieldsThatViewsUse() throws {
+    let dir = try make()
+    let unique = try cairn("score", "uniqueness", "--embeddings", "pixels", "--json", in: dir.path)
+    #expect(unique.exitCode == 0, "\(unique)")
+    let scores = try envelope(unique, "cairn.score/v1")["scores"]
+    #expect(scores?.object?.count == 100)
+    #expect(scores?.object?.values.compactMap(\.number).max() == 1, "normalised by the maximum")
+    // night98 and night99 share a vector: the least unique pair of the pool.
+    #expect((scores?["night98.jpg"]?.number ?? 1) < (scores?["night92.jpg"]?.number ?? 0))
+    let record = try JSONParser.parse(
+      try String(
+        contentsOfFile: dir.path + "/" + FormatV1.samplePath("day05.jpg"), encoding: .utf8))
+    #expect(record["fields"]?["uniqueness"]?.number == scores?["day05.jpg"]?.number)
+    let view = try cairn("view", "apply", "--match", "fields.uniqueness >= 1", in: dir.path)
+    #expect(printedKeys(view).count == 1, "\(view)")
+
+    let duplicates = try cairn(
+      "score", "duplicates", "--embeddings", "pixels", "--threshold", "0.000001", "--json",
+      in: dir.path)
+    let found = try envelope(duplicates, "cairn.score/v1")["scores"]?.object ?? [:]
+    // Every record of this pool has the same media hash (a test shortcut): all duplicate the
+    // first sample, which is kept.
+    #expect(found.count == 99)
+    #expect(found["night98.jpg"] == .string("day00.jpg"))
+
+    let hard = try cairn("score", "hardness", "--field", "predictions", "--json", in: dir.path)
+    let hardness = try envelope(hard, "cairn.score/v1")["scores"]?.object ?? [:]
+    #expect(hardness.count == 10, "the ten samples with predictions")
+    let binary = -(0.9 * log(0.9) + 0.1 * log(0.1))
+    #expect(abs((hardness["day05.jpg"]?.number ?? 0) - binary) < 1e-12)
+    #expect(try cairn("commit", "-m", "scores", in: dir.path).exitCode == 0)
+    #expect(try cairn("score", "zcore", in: dir.path).exitCode == 5, "needs --embeddings")
+  }
 }
