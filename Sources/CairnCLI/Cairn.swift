@@ -22,6 +22,7 @@ public struct Cairn: AsyncParsableCommand {
       Check.self, Export.self, Diff.self, Drift.self, Blame.self, Merge.self, Conflicts.self,
       Resolve.self, Freeze.self, Protect.self, QA.self, HooksCommand.self, Clone.self,
       Remote.self, Fetch.self, Pull.self, Push.self, Eval.self, Embed.self, Score.self, Select.self,
+      Map.self,
       Demo.self,
     ]
   )

@@ -161,4 +161,28 @@ import Testing
     #expect(try cairn("commit", "-m", "scores", in: dir.path).exitCode == 0)
     #expect(try cairn("score", "zcore", in: dir.path).exitCode == 5, "needs --embeddings")
   }
+
+  @Test func aMapSeparatesTheSlicesAndRingsTheBatch() throws {
+    let dir = try make()
+    _ = try select("b0", in: dir)
+    let drawn = try cairn(
+      "map", "--embeddings", "pixels", "--color-by", "labels.ground_truth", "--highlight", "b0",
+      "--out", dir.path + "/map.svg", in: dir.path)
+    #expect(drawn.exitCode == 0, "\(drawn)")
+    let svg = try String(contentsOfFile: dir.path + "/map.svg", encoding: .utf8)
+    #expect(svg.components(separatedBy: "r=\"4\"").count - 1 == 100, "one dot per sample")
+    #expect(
+      svg.components(separatedBy: "r=\"7\" fill=\"none\"").count - 1 == 11,
+      "the batch and the legend")
+    #expect(svg.contains(">car</text>") && svg.contains(">(none)</text>"))
+    let coordinates = try JSONParser.parse(
+      try String(contentsOfFile: dir.path + "/runs/map/pixels/coordinates.json", encoding: .utf8))
+    let x = { (key: String) in coordinates["points"]?[key]?.array?.first?.number ?? 0 }
+    // Day and night lie on opposite sides of the first component.
+    #expect((x("day05.jpg") > 0) != (x("night95.jpg") > 0))
+    #expect(
+      try cairn("map", "--embeddings", "pixels", "--method", "umap", "--out", "x.svg", in: dir.path)
+        .exitCode == 64)
+    #expect(try cairn("commit", "-m", "map", in: dir.path).exitCode == 0)
+  }
 }
