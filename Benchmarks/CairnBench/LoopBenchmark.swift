@@ -17,8 +17,12 @@ struct LoopBenchmark {
     /// Uniformly at random (`CoverageStrategy.random`): the baseline.
     case random
     /// `BatchSelector`'s default: k-center at cold start, then 30 % k-center and 70 %
-    /// targeting of the labelled set's failures and the pool's least-confident images.
+    /// targeting: the pool neighbours of the labelled images the current model gets wrong,
+    /// then the pool's least-confident images.
     case cairn
+    /// As `cairn`, but the failures are out-of-fold mistakes on the labelled set (each fold
+    /// predicted by a model trained on the others), which are many more.
+    case cairnOutOfFold
     /// k-center greedy alone (the whole budget coverage, every round).
     case kcenter
     /// The highest ZCore scores among the pool.
@@ -31,6 +35,7 @@ struct LoopBenchmark {
       switch self {
       case .random: "random"
       case .cairn: "Cairn default"
+      case .cairnOutOfFold: "Cairn, 5-fold"
       case .kcenter: "k-center"
       case .zcore: "ZCore top"
       case .uncertainty: "uncertainty"
@@ -52,6 +57,8 @@ struct LoopBenchmark {
   struct Curve {
     var accuracy: [Double] = []
     var nightAccuracy: [Double] = []
+    /// Picks by reason over all rounds: coverage, near a failure, uncertain.
+    var reasons = [0, 0, 0]
   }
 
   /// The share of night images and how they are made.
@@ -103,8 +110,9 @@ struct LoopBenchmark {
       ("embeddings", "the 64 raw pixel values (BatchSelector centres them for cosine neighbours)"),
       (
         "label accounting",
-        "only the batches count; Cairn's failures are out-of-fold mistakes (5-fold) on images "
-          + "already labelled, so failure mining costs no extra labels"
+        "only the batches count; Cairn's failures are the current model's mistakes on images "
+          + "already labelled (5-fold: out-of-fold mistakes on them), so failure mining costs "
+          + "no extra labels"
       ),
       (
         "night variant",
@@ -244,10 +252,13 @@ struct LoopBenchmark {
       case .zcore:
         request.strategy = .zcore
         request.seed = runSeed
-      case .cairn:
+      case .cairn, .cairnOutOfFold:
         request.strategy = .kcenter
         if let model {
-          request.failures = outOfFoldFailures(labelled, data: data, features: features)
+          request.failures =
+            strategy == .cairn
+            ? failures(of: model, labelled, data: data, features: features)
+            : outOfFoldFailures(labelled, data: data, features: features)
           request.uncertainty = leastConfidence(model, features: features, pool: unlabelled)
         }
       case .uncertainty:
@@ -261,6 +272,11 @@ struct LoopBenchmark {
       let picks = BatchSelector.select(request, embeddings: embeddings)
       precondition(picks.count == budget, "BatchSelector returned \(picks.count) picks")
       for pick in picks {
+        switch pick.reason {
+        case .coverage: curve.reasons[0] += 1
+        case .nearFailure: curve.reasons[1] += 1
+        case .uncertain: curve.reasons[2] += 1
+        }
         precondition(!isLabelled[pick.index], "picked a labelled image")
         isLabelled[pick.index] = true
         labelled.append(pick.index)
@@ -273,6 +289,19 @@ struct LoopBenchmark {
       curve.nightAccuracy.append(night)
     }
     return curve
+  }
+
+  /// The labelled images that `model` (trained on them) gets wrong, surest mistakes last.
+  private func failures(
+    of model: SoftmaxRegression, _ labelled: [Int], data: Digits, features: StandardisedFeatures
+  ) -> [Int] {
+    var failures: [(index: Int, probability: Double)] = []
+    for index in labelled where model.predict(features, row: index) != data.labels[index] {
+      failures.append((index, model.probabilities(features, row: index)[data.labels[index]]))
+    }
+    return failures.sorted { a, b in
+      a.probability != b.probability ? a.probability < b.probability : a.index < b.index
+    }.map(\.index)
   }
 
   /// The labelled images that a model trained on the other folds gets wrong, surest mistakes
@@ -388,6 +417,17 @@ struct LoopBenchmark {
       line += Self.pad(text, 16)
     }
     print(line)
+    for strategy in [Strategy.cairn, .cairnOutOfFold] {
+      let totals = curves[strategy, default: []].reduce(into: [0, 0, 0]) { totals, curve in
+        for index in totals.indices { totals[index] += curve.reasons[index] }
+      }
+      let all = Double(max(1, totals.reduce(0, +)))
+      let shares: [Double] = totals.map { Double($0) / all * 100 }
+      let text = String(
+        format: "%.0f %% coverage, %.0f %% near failures, %.0f %% uncertain", shares[0],
+        shares[1], shares[2])
+      print(strategy.title + " picks: " + text)
+    }
   }
 
   static func mean(_ values: [Double]) -> Double {
@@ -482,7 +522,8 @@ struct LoopBenchmark {
         let u = max(generator.unit(), Double.ulpOfOne)
         let normal = (-2 * log(u)).squareRoot() * cos(2 * Double.pi * generator.unit())
         let index = image * Digits.dimension + column
-        result.pixels[index] = min(16, max(0, digits.pixels[index] * nightScale + nightNoise * normal))
+        result.pixels[index] = min(
+          16, max(0, digits.pixels[index] * nightScale + nightNoise * normal))
       }
     }
     return result

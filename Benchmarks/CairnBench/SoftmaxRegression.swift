@@ -128,8 +128,7 @@ struct SoftmaxRegression {
     return best
   }
 
-  private func logits(_ weights: [Double], features: StandardisedFeatures, row: Int) -> [Double]
-  {
+  private func logits(_ weights: [Double], features: StandardisedFeatures, row: Int) -> [Double] {
     let width = dimension + 1
     var logits = [Double](repeating: 0, count: classes)
     weights.withUnsafeBufferPointer { weights in
