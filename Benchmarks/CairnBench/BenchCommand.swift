@@ -117,6 +117,9 @@ struct BenchCommand: ParsableCommand {
   @Option(help: "Loop mode: labels per round.")
   var loopBudget = 20
 
+  @Option(help: "Loop mode: seeded random labels every strategy starts from (0: cold start).")
+  var loopInitial = 0
+
   @Option(help: "Loop mode: rounds per run.")
   var loopRounds = 10
 
@@ -131,8 +134,11 @@ struct BenchCommand: ParsableCommand {
       if loopBudget < 1 || loopRounds < 1 || loopSeeds < 1 {
         throw ValidationError("--loop-budget, --loop-rounds and --loop-seeds must be positive")
       }
-      if loopTest < 1 || loopTest + loopBudget * loopRounds > 1_797 {
-        throw ValidationError("--loop-test plus every round's labels must fit in 1797 digits")
+      if loopTest < 1 || loopInitial < 0
+        || loopTest + loopInitial + loopBudget * loopRounds > 1_797
+      {
+        throw ValidationError(
+          "--loop-test, --loop-initial and every round's labels must fit in 1797 digits")
       }
     }
     if curation {
@@ -167,7 +173,8 @@ struct BenchCommand: ParsableCommand {
       .appendingPathComponent("cairn").path
     if loop {
       let report = try LoopBenchmark(
-        budget: loopBudget, rounds: loopRounds, seeds: loopSeeds, testCount: loopTest, seed: seed,
+        budget: loopBudget, initial: loopInitial, rounds: loopRounds, seeds: loopSeeds,
+        testCount: loopTest, seed: seed,
         workspace: workspace
       ).run()
       report.print()

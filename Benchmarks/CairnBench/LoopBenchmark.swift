@@ -6,7 +6,7 @@ import GitStore
 /// batch selection with random picks at the same label budget.
 ///
 /// Each seed splits the 1 797 images into a frozen test set and a training pool, starts with
-/// no labels, and runs `rounds` rounds: select `budget` pool images with a strategy, "label"
+/// no labels (or `initial` seeded random ones), and runs `rounds` rounds: select `budget` pool images with a strategy, "label"
 /// them (reveal their digit), retrain a softmax regression on every label so far, and measure
 /// test accuracy. The embeddings are the 64 pixel values. A second scenario darkens and
 /// noises 10 % of the images ("night"), which a model trained on the rest gets mostly wrong,
@@ -69,6 +69,8 @@ struct LoopBenchmark {
   static let targetShare = 0.95
 
   let budget: Int
+  /// Random labels every strategy starts from (0: cold start).
+  let initial: Int
   let rounds: Int
   let seeds: Int
   let testCount: Int
@@ -100,7 +102,9 @@ struct LoopBenchmark {
         "protocol",
         "\(seeds) seeds (\(seed)…\(seed + UInt64(seeds) - 1)); per seed a split of "
           + "\(testCount) frozen test images and \(digits.count - testCount) pool images; "
-          + "cold start (0 labels); \(rounds) rounds of \(budget) labels"
+          + (initial == 0
+            ? "cold start (0 labels)" : "\(initial) seeded random labels shared by every strategy")
+          + "; \(rounds) rounds of \(budget) labels"
       ),
       (
         "classifier",
@@ -136,7 +140,7 @@ struct LoopBenchmark {
     report.targets.append(
       Target(
         description: "Cairn's default beats random after \(third + 1) rounds "
-          + "(\((third + 1) * budget) labels, digits)",
+          + "(\(labels(after: third)) labels, digits)",
         measured: String(format: "%.1f %% vs %.1f %%", cairn * 100, random * 100),
         passed: cairn > random))
     let nightCairn = Self.mean(dark.curves[.cairn, default: []].map { $0.nightAccuracy[third] })
@@ -239,6 +243,13 @@ struct LoopBenchmark {
     var labelled: [Int] = []
     var isLabelled = [Bool](repeating: false, count: data.count)
     var model: SoftmaxRegression?
+    if initial > 0 {
+      var generator = SeededRandom(seed: runSeed, stream: 11)
+      labelled = Array(pool.shuffled(using: &generator).prefix(initial))
+      for index in labelled { isLabelled[index] = true }
+      model = SoftmaxRegression(
+        features: features, rows: labelled, labels: data.labels, classes: Digits.classes)
+    }
     for round in 0..<rounds {
       let unlabelled = pool.filter { !isLabelled[$0] }
       let roundSeed = runSeed &* 1_000 &+ UInt64(round)
@@ -379,7 +390,7 @@ struct LoopBenchmark {
       Self.pad("labels", 8)
         + strategies.map { Self.pad($0.title, 16) }.joined())
     for round in 0..<rounds {
-      var line = Self.pad(String((round + 1) * budget), 8)
+      var line = Self.pad(String(labels(after: round)), 8)
       for strategy in strategies {
         let values = curves[strategy, default: []].map { $0[keyPath: metric][round] * 100 }
         line += Self.pad(
@@ -389,7 +400,7 @@ struct LoopBenchmark {
     }
     print("difference from random in the same run (points; mean of per-seed differences):")
     for round in 0..<rounds {
-      var line = Self.pad(String((round + 1) * budget), 8)
+      var line = Self.pad(String(labels(after: round)), 8)
       let random = curves[.random, default: []].map { $0[keyPath: metric][round] }
       for strategy in strategies where strategy != .random {
         let values = curves[strategy, default: []].map { $0[keyPath: metric][round] }
@@ -401,17 +412,17 @@ struct LoopBenchmark {
     print(
       String(
         format: "labels to reach %.0f %% of the every-label accuracy (%@), mean ± std over the "
-          + "seeds that reach it within \(rounds * budget) labels:",
+          + "seeds that reach it within \(labels(after: rounds - 1)) labels:",
         Self.targetShare * 100, Self.summary(full)))
     var line = Self.pad("", 8)
     for strategy in strategies {
       let reached = zip(curves[strategy, default: []], full).compactMap { curve, full in
         curve[keyPath: metric].firstIndex { $0 >= Self.targetShare * full }
-          .map { Double(($0 + 1) * budget) }
+          .map { Double(labels(after: $0)) }
       }
       let text =
         reached.isEmpty
-        ? "> \(rounds * budget)"
+        ? "> \(labels(after: rounds - 1))"
         : String(format: "%.0f ± %.0f", Self.mean(reached), Self.deviation(reached))
           + (reached.count < seeds ? " (\(reached.count)/\(seeds))" : "")
       line += Self.pad(text, 16)
@@ -429,6 +440,9 @@ struct LoopBenchmark {
       print(strategy.title + " picks: " + text)
     }
   }
+
+  /// The labels in hand after round `round` (counted from 0).
+  private func labels(after round: Int) -> Int { initial + (round + 1) * budget }
 
   static func mean(_ values: [Double]) -> Double {
     values.isEmpty ? 0 : values.reduce(0, +) / Double(values.count)
