@@ -18,7 +18,9 @@ struct BenchCommand: ParsableCommand {
       generated repository of N samples against libgit2 and git. With --eval, times \
       'cairn eval coco --json' on a synthetic COCO ground truth and results against \
       pycocotools and faster-coco-eval. With --curation, times ZCore and uniqueness on seeded \
-      clustered embeddings against a NumPy port of ZCore and scikit-learn's exact kNN. Targets \
+      clustered embeddings against a NumPy port of ZCore and scikit-learn's exact kNN. With \
+      --loop, runs an active-learning loop on scikit-learn's digits and compares Cairn's batch \
+      selection with random picks at the same label budget. Targets \
       that are missed print FAIL; the exit status stays 0.
       """)
 
@@ -103,7 +105,42 @@ struct BenchCommand: ParsableCommand {
     help: "Curation mode: run the NumPy and scikit-learn peers (--no-curation-peers: Cairn only).")
   var curationPeers = true
 
+  @Flag(
+    help: ArgumentHelp(
+      "Run an active-learning loop on scikit-learn's digits instead: Cairn's selection vs random.",
+      discussion: "Each seed splits the digits into a frozen test set and a pool, starts with "
+        + "no labels, and retrains a softmax regression after every batch; a second scenario "
+        + "darkens 10 % of the images. Needs python3 with scikit-learn (installed with pip "
+        + "when missing)."))
+  var loop = false
+
+  @Option(help: "Loop mode: labels per round.")
+  var loopBudget = 20
+
+  @Option(help: "Loop mode: seeded random labels every strategy starts from (0: cold start).")
+  var loopInitial = 0
+
+  @Option(help: "Loop mode: rounds per run.")
+  var loopRounds = 10
+
+  @Option(help: "Loop mode: seeds (runs) averaged, from --seed on.")
+  var loopSeeds = 5
+
+  @Option(help: "Loop mode: images in the frozen test set.")
+  var loopTest = 540
+
   func validate() throws {
+    if loop {
+      if loopBudget < 1 || loopRounds < 1 || loopSeeds < 1 {
+        throw ValidationError("--loop-budget, --loop-rounds and --loop-seeds must be positive")
+      }
+      if loopTest < 1 || loopInitial < 0
+        || loopTest + loopInitial + loopBudget * loopRounds > 1_797
+      {
+        throw ValidationError(
+          "--loop-test, --loop-initial and every round's labels must fit in 1797 digits")
+      }
+    }
     if curation {
       if curationZcoreSamples < 2 || curationDraws < 1 || curationDimension < 2 {
         throw ValidationError("curation sizes must be positive")
@@ -134,6 +171,15 @@ struct BenchCommand: ParsableCommand {
     }
     let beside = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
       .appendingPathComponent("cairn").path
+    if loop {
+      let report = try LoopBenchmark(
+        budget: loopBudget, initial: loopInitial, rounds: loopRounds, seeds: loopSeeds,
+        testCount: loopTest, seed: seed,
+        workspace: workspace
+      ).run()
+      report.print()
+      return
+    }
     if curation {
       let report = try CurationBenchmark(
         zcoreCount: curationZcoreSamples, dimension: curationDimension, draws: curationDraws,

@@ -47,6 +47,24 @@ struct Report {
     Swift.print("-- Correctness --")
     for (text, held) in checks { Swift.print((held ? "ok        " : "MISMATCH  ") + text) }
 
+    if !comparisons.isEmpty { printTimings() }
+
+    Swift.print("")
+    Swift.print("-- Targets --")
+    for target in targets {
+      Swift.print(
+        (target.passed ? "PASS  " : "FAIL  ") + target.description + "  (" + target.measured + ")")
+    }
+    let failed = targets.filter { !$0.passed }.count
+    let broken = checks.filter { !$0.1 }.count
+    Swift.print("")
+    Swift.print(
+      "\(targets.count - failed)/\(targets.count) targets met; "
+        + (broken == 0 ? "all correctness checks held" : "\(broken) CORRECTNESS CHECK(S) FAILED"))
+  }
+
+  /// Prints the timed comparisons.
+  private func printTimings() {
     Swift.print("")
     Swift.print("-- Timings (wall clock, seconds) --")
     let header = [
@@ -63,19 +81,6 @@ struct Report {
       ]
       Swift.print(line.joined())
     }
-
-    Swift.print("")
-    Swift.print("-- Targets --")
-    for target in targets {
-      Swift.print(
-        (target.passed ? "PASS  " : "FAIL  ") + target.description + "  (" + target.measured + ")")
-    }
-    let failed = targets.filter { !$0.passed }.count
-    let broken = checks.filter { !$0.1 }.count
-    Swift.print("")
-    Swift.print(
-      "\(targets.count - failed)/\(targets.count) targets met; "
-        + (broken == 0 ? "all correctness checks held" : "\(broken) CORRECTNESS CHECK(S) FAILED"))
   }
 
   /// A ratio as `12.3× faster` or `0.8× (2.1× slower)`.

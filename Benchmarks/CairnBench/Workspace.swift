@@ -23,7 +23,10 @@ struct Workspace {
   /// The evaluation mode's ground-truth and results files.
   var eval: String { root + "/eval" }
 
-  private var children: [String] { [cairn, git, fastImport, stream, coco, eval] }
+  /// The selection loop's data files.
+  var loop: String { root + "/loop" }
+
+  private var children: [String] { [cairn, git, fastImport, stream, coco, eval, loop] }
 
   /// Prepares a workspace in `directory`, or in a new temporary directory when it is nil.
   ///

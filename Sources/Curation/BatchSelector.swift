@@ -1,7 +1,10 @@
 /// How the coverage part of a batch is chosen.
 package enum CoverageStrategy: String, Sendable, CaseIterable {
-  /// k-center greedy from the labelled set (Sener & Savarese): the default, because it is the
-  /// strategy that beat random in every round of the measured loop (Docs/curation.md).
+  /// k-center greedy from the labelled set (Sener & Savarese): the default. With the
+  /// uncertainty targeting that follows it, it beats random from about 100 labels on in the
+  /// digits loop, and in every round after the first when the loop starts from a few random
+  /// labels; at a cold start its first round (the most spread-out, unusual samples) trails
+  /// random (Docs/performance.md, "Selection loop").
   case kcenter
   /// The highest ZCore scores among the pool.
   case zcore

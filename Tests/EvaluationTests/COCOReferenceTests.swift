@@ -3,20 +3,8 @@ import Evaluation
 import Foundation
 import Testing
 
-/// SplitMix64: a small seeded generator, so that every run builds the same datasets.
-struct SeededGenerator: RandomNumberGenerator {
-  private var state: UInt64
-
-  init(seed: UInt64) { state = seed }
-
-  mutating func next() -> UInt64 {
-    state &+= 0x9E37_79B9_7F4A_7C15
-    var value = state
-    value = (value ^ (value >> 30)) &* 0xBF58_476D_1CE4_E5B9
-    value = (value ^ (value >> 27)) &* 0x94D0_49BB_1331_11EB
-    return value ^ (value >> 31)
-  }
-}
+/// The tests' seeded generator.
+typealias SeededGenerator = TestRandom
 
 /// A random COCO dataset built to hit the reference's corner cases: empty images, crowd boxes,
 /// score ties, areas on both sides of (and exactly at) 32² and 96², a GT `area` unlike w×h,
