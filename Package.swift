@@ -87,6 +87,7 @@ let package = Package(
     .executableTarget(
       name: "CairnBench",
       dependencies: [
+        "CairnTestSupport",
         "CairnCore",
         "Curation",
         "Evaluation",

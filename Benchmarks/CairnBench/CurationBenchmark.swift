@@ -1,3 +1,4 @@
+import CairnTestSupport
 import Curation
 import Foundation
 import GitStore
@@ -204,39 +205,18 @@ struct CurationBenchmark {
   ///
   /// Written from the algorithm's description, not from the reference's code. Prints the
   /// setup time and the time of the draws it makes.
-  static let zcoreScript = """
-    import sys, time
-    import numpy as np
+  static let zcoreScript =
+    ReferencePorts.zcore + """
+      import sys
 
-    start = time.perf_counter()
-    emb = np.load(sys.argv[1])
-    draws = int(sys.argv[2])
-    sample_dim, redund_nn, redund_exp = 2, 1000, 4
-    rng = np.random.default_rng()
-    n = emb.shape[0]
-    low, mid, high = emb.min(axis=0), np.median(emb, axis=0), emb.max(axis=0)
-    usable = np.flatnonzero(high > low)
-    scores = rng.uniform(0, 1, n)
-    setup = time.perf_counter() - start
-    start = time.perf_counter()
-    for _ in range(draws):
-        dims = rng.choice(usable, sample_dim, replace=False)
-        point = rng.triangular(low[dims], mid[dims], high[dims])
-        sub = emb[:, dims]
-        covering = np.argmin(np.abs(sub - point).sum(axis=1))
-        scores[covering] += 1
-        spread = np.abs(sub - sub[covering]).sum(axis=1)
-        nearest = np.argsort(spread)[1:redund_nn + 1]
-        if spread[nearest[0]] == 0:
-            scores[nearest[0]] -= 1
-        else:
-            weights = spread[nearest] ** (-redund_exp)
-            scores[nearest] -= weights / weights.sum()
-    loop = time.perf_counter() - start
-    scores = (scores - scores.min()) / (scores.max() - scores.min())
-    print(setup, loop)
+      start = time.perf_counter()
+      emb = np.load(sys.argv[1])
+      load = time.perf_counter() - start
+      times = {}
+      zcore(emb, int(sys.argv[2]), 2, 1000, 4, True, np.random.default_rng(), times)
+      print(load + times["setup"], times["loop"])
 
-    """
+      """
 
   /// FiftyOne's uniqueness with scikit-learn's exact cosine kNN on the centred float32
   /// embeddings; times the centring, kNN and scoring (not the load) and writes the scores.

@@ -91,38 +91,18 @@ import Testing
   /// runs agree (ρ 0.77) in a way no other implementation reproduces (ρ 0.64 for Cairn's
   /// uniform choice in the group). A fixed ±0.05 dither removes the ties, so the comparison
   /// measures the algorithm rather than numpy's sort.
-  static let referenceScript = """
-    import json, sys
-    import numpy as np
-    from sklearn.datasets import load_digits
+  static let referenceScript =
+    ReferencePorts.zcore + """
+      import json, sys
+      from sklearn.datasets import load_digits
 
-    def zcore(emb, n_sample, sample_dim, redund_nn, redund_exp, rand_init, rng):
-        n = emb.shape[0]
-        low, mid, high = emb.min(axis=0), np.median(emb, axis=0), emb.max(axis=0)
-        usable = np.flatnonzero(high > low)
-        scores = rng.uniform(0, 1, n) if rand_init else np.zeros(n)
-        for _ in range(n_sample):
-            dims = rng.choice(usable, sample_dim, replace=False)
-            point = rng.triangular(low[dims], mid[dims], high[dims])
-            sub = emb[:, dims]
-            covering = np.argmin(np.abs(sub - point).sum(axis=1))
-            scores[covering] += 1
-            spread = np.abs(sub - sub[covering]).sum(axis=1)
-            nearest = np.argsort(spread)[1:redund_nn + 1]
-            if spread[nearest[0]] == 0:
-                scores[nearest[0]] -= 1
-            else:
-                weights = spread[nearest] ** (-redund_exp)
-                scores[nearest] -= weights / weights.sum()
-        return (scores - scores.min()) / (scores.max() - scores.min())
+      data = load_digits().data.astype(np.float32)
+      data += np.random.default_rng(12345).uniform(-0.05, 0.05, data.shape).astype(np.float32)
+      data.tofile(sys.argv[1])
+      n_sample, redund_nn = int(sys.argv[2]), int(sys.argv[3])
+      runs = [zcore(data, n_sample, 2, redund_nn, 4, True, np.random.default_rng(seed)).tolist()
+              for seed in (1, 2)]
+      print(json.dumps({"n": data.shape[0], "d": data.shape[1], "runs": runs}))
 
-    data = load_digits().data.astype(np.float32)
-    data += np.random.default_rng(12345).uniform(-0.05, 0.05, data.shape).astype(np.float32)
-    data.tofile(sys.argv[1])
-    n_sample, redund_nn = int(sys.argv[2]), int(sys.argv[3])
-    runs = [zcore(data, n_sample, 2, redund_nn, 4, True, np.random.default_rng(seed)).tolist()
-            for seed in (1, 2)]
-    print(json.dumps({"n": data.shape[0], "d": data.shape[1], "runs": runs}))
-
-    """
+      """
 }
