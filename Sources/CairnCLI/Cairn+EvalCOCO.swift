@@ -212,15 +212,7 @@ extension Cairn.Eval {
 
     /// `%.3f` as C's printf (and Python's `format`) writes it: from the exact binary value,
     /// so that a number just below a rounding boundary is not rounded up.
-    static func printf3(_ value: Double) -> String {
-      withUnsafeTemporaryAllocation(of: CChar.self, capacity: 64) { buffer in
-        guard let base = buffer.baseAddress else { return fixed(value, 3) }
-        let written = withVaList([value]) { vsnprintf(base, 64, "%.3f", $0) }
-        guard written > 0 && written < 64 else { return fixed(value, 3) }
-        return String(
-          decoding: UnsafeRawBufferPointer(start: base, count: Int(written)), as: UTF8.self)
-      }
-    }
+    static func printf3(_ value: Double) -> String { EvaluationOutput.printf("%.3f", value) }
 
     // MARK: JSON
 

@@ -188,10 +188,7 @@ extension Cairn.Eval {
     var kind: FailureKind {
       if fp { return .falsePositives }
       if let confusion {
-        // A classification's confusion matrix names a missing prediction "(none)".
-        let parts = confusion.split(separator: ":").map {
-          $0 == "(none)" ? "background" : String($0)
-        }
+        let parts = confusion.split(separator: ":").map(String.init)
         return .confusion(truth: parts[0], predicted: parts[1])
       }
       return .falseNegatives

@@ -1,4 +1,5 @@
 internal import CairnCore
+internal import Evaluation
 
 #if canImport(Glibc)
 internal import Glibc
@@ -45,7 +46,7 @@ enum EvaluationOutput {
       lines += cocoSummary(values)
       lines.append("")
     }
-    for metric in metrics where !COCOSummaryLine.names.contains(metric.name) {
+    for metric in metrics where !COCOResult.statNames.contains(metric.name) {
       let count = EvaluationRun.countMetrics.contains(metric.name)
       lines.append("\(pad(metric.name, 10)) \(format(metric.value, count: count))")
     }
@@ -73,10 +74,7 @@ enum EvaluationOutput {
 
   /// pycocotools' `summarize()` lines from metric values (nil prints -1.000).
   static func cocoSummary(_ values: [String: Double?]) -> [String] {
-    COCOSummaryLine.all.map { line in
-      let value = values[line.name] ?? nil
-      return line.text(value ?? -1)
-    }
+    Cairn.Eval.COCO.summaryLines(COCOResult.statNames.map { (values[$0] ?? nil) ?? -1 })
   }
 
   private static func classTable(_ run: EvaluationRun) -> [String] {
@@ -218,48 +216,5 @@ enum EvaluationOutput {
       lines.append(row(name, firstClasses[name] ?? nil, secondClasses[name] ?? nil))
     }
     Output.lines(lines)
-  }
-}
-
-/// One line of pycocotools' `summarize()`.
-struct COCOSummaryLine {
-  var name: String
-  var precision: Bool
-  var iou: String
-  var area: String
-  var maxDetections: Int
-
-  /// The twelve lines, in `COCOeval.stats` order.
-  static let all: [COCOSummaryLine] = [
-    .init(name: "AP", precision: true, iou: "0.50:0.95", area: "all", maxDetections: 100),
-    .init(name: "AP50", precision: true, iou: "0.50", area: "all", maxDetections: 100),
-    .init(name: "AP75", precision: true, iou: "0.75", area: "all", maxDetections: 100),
-    .init(name: "APs", precision: true, iou: "0.50:0.95", area: "small", maxDetections: 100),
-    .init(name: "APm", precision: true, iou: "0.50:0.95", area: "medium", maxDetections: 100),
-    .init(name: "APl", precision: true, iou: "0.50:0.95", area: "large", maxDetections: 100),
-    .init(name: "AR1", precision: false, iou: "0.50:0.95", area: "all", maxDetections: 1),
-    .init(name: "AR10", precision: false, iou: "0.50:0.95", area: "all", maxDetections: 10),
-    .init(name: "AR100", precision: false, iou: "0.50:0.95", area: "all", maxDetections: 100),
-    .init(name: "ARs", precision: false, iou: "0.50:0.95", area: "small", maxDetections: 100),
-    .init(name: "ARm", precision: false, iou: "0.50:0.95", area: "medium", maxDetections: 100),
-    .init(name: "ARl", precision: false, iou: "0.50:0.95", area: "large", maxDetections: 100),
-  ]
-  static let names = Set(all.map(\.name))
-
-  /// The line as pycocotools prints it, the value with 3 decimals.
-  func text(_ value: Double) -> String {
-    let title = precision ? "Average Precision" : "Average Recall"
-    let short = precision ? "(AP)" : "(AR)"
-    let iouText = EvaluationOutput.pad(iou, 9)
-    let areaText = EvaluationOutput.pad(area, 6, right: true)
-    let detections = EvaluationOutput.pad(String(maxDetections), 3, right: true)
-    return
-      " \(EvaluationOutput.pad(title, 18)) \(short) @[ IoU=\(iouText) | area=\(areaText) | "
-      + "maxDets=\(detections) ] = \(Self.threeDecimals(value))"
-  }
-
-  /// `{:0.3f}`, as Python formats it (C's `%0.3f`).
-  static func threeDecimals(_ value: Double) -> String {
-    EvaluationOutput.printf("%0.3f", value)
   }
 }

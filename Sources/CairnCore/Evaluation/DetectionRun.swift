@@ -202,16 +202,3 @@ package struct DetectionEvaluation: Sendable {
     return .object(["samples": .object(samples)])
   }
 }
-
-extension EvaluationRun {
-  /// A square confusion matrix of `labels` from counts flattened by rows.
-  static func confusion(labels: [String], counts: [Int]) -> JSONValue {
-    .object([
-      "labels": .array(labels.map { .string($0) }),
-      "matrix": .array(
-        labels.indices.map { row in
-          .array(labels.indices.map { column in .int(Int64(counts[row * labels.count + column])) })
-        }),
-    ])
-  }
-}

@@ -62,7 +62,8 @@ package enum FailureKind: Sendable, Equatable {
   case falseNegatives
   /// Predictions that matched no ground truth (or, for classifications, wrong predictions).
   case falsePositives
-  /// Ground truth of class `truth` predicted as `predicted`; either may be `background`.
+  /// Ground truth of class `truth` predicted as `predicted`; either may be `background` (or
+  /// `(none)`).
   case confusion(truth: String, predicted: String)
 }
 
@@ -88,9 +89,12 @@ extension EvaluationRun {
     let truthField = record["fields"]?["truth"]?.string ?? ""
     let predictionField = record["fields"]?["predictions"]?.string ?? ""
     var kind = kind
+    // `background` (detections) and `(none)` (a classification's missing prediction) name
+    // the same column of the confusion matrix.
     if case .confusion(let truth, let predicted) = kind {
-      if predicted == "background" { kind = .confusion(truth: truth, predicted: "") }
-      if truth == "background" { kind = .confusion(truth: "", predicted: predicted) }
+      let nothing: Set<String> = ["background", "(none)"]
+      if nothing.contains(predicted) { kind = .confusion(truth: truth, predicted: "") }
+      if nothing.contains(truth) { kind = .confusion(truth: "", predicted: predicted) }
     }
     var keys: [String] = []
     var objects: [(key: String, id: String)] = []
@@ -141,5 +145,54 @@ extension EvaluationRun {
       }
     }
     return EvaluationFailures(keys: keys, objects: objects, field: field)
+  }
+}
+
+extension EvaluationRun {
+  /// The metrics that count (stored and shown as integers).
+  package static let countMetrics: Set<String> = [
+    "tp", "fp", "fn", "correct", "evaluated", "skipped",
+  ]
+
+  /// The members every kind of `run.json` shares.
+  static func header(
+    key: String, kind: String, data: EvaluationData, truth: String, predictions: String,
+    parameters: [String: JSONValue], metrics: [(name: String, value: Double?)]
+  ) -> [String: JSONValue] {
+    var metricMembers: [String: JSONValue] = [:]
+    for metric in metrics {
+      metricMembers[metric.name] =
+        countMetrics.contains(metric.name)
+        ? .int(Int64(metric.value ?? 0)) : number(metric.value)
+    }
+    var record: [String: JSONValue] = [
+      "version": .int(1),
+      "key": .string(key),
+      "kind": .string(kind),
+      "commit": .string(data.commit.hex),
+      "fields": .object(["truth": .string(truth), "predictions": .string(predictions)]),
+      "parameters": .object(parameters),
+      "samples": .int(Int64(data.samples.count)),
+      "metrics": .object(metricMembers),
+      "metric_order": .array(metrics.map { .string($0.name) }),
+    ]
+    if let frozen = data.frozen {
+      record["frozen"] = .object([
+        "name": .string(frozen.name), "commit": .string(frozen.commit.hex),
+      ])
+    }
+    if let view = data.view { record["view"] = .string(view) }
+    return record
+  }
+
+  /// A square confusion matrix of `labels` from counts flattened by rows.
+  static func confusion(labels: [String], counts: [Int]) -> JSONValue {
+    .object([
+      "labels": .array(labels.map { .string($0) }),
+      "matrix": .array(
+        labels.indices.map { row in
+          .array(labels.indices.map { column in .int(Int64(counts[row * labels.count + column])) })
+        }),
+    ])
   }
 }
