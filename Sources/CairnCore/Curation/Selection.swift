@@ -136,15 +136,16 @@ extension CairnRepository {
       let (table, _, _) = try sampleTable(.revision(protectedSet.commit.hex), includeExcluded: true)
       protected.formUnion(table.keys)
     }
+    // Each candidate's nearest protected sample: every near copy is found, however many.
     let protectedRows = protected.compactMap { row[$0] }
     var nearProtected: Set<Int> = []
     if !protectedRows.isEmpty && options.leakDistance > 0 {
-      let lists = Neighbours.nearest(
-        queries: protectedRows, in: Array(0..<matrix.count), of: matrix, k: 8, centred: false)
-      for list in lists {
-        for neighbour in list where neighbour.distance <= options.leakDistance {
-          nearProtected.insert(neighbour.index)
-        }
+      let rows = candidates.filter { !protected.contains($0) }.compactMap { row[$0] }
+      let nearest = Neighbours.nearest(
+        queries: rows, in: protectedRows, of: matrix, k: 1, centred: false)
+      for (index, list) in zip(rows, nearest)
+      where (list.first?.distance ?? .infinity) <= options.leakDistance {
+        nearProtected.insert(index)
       }
     }
     var pool: [Int] = []
