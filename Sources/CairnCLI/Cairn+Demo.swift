@@ -107,7 +107,7 @@ extension Cairn {
           + "\(testSet.samples) samples (neither can ever move)")
 
       step(
-        "6. Embed every image and choose batch v0 by coverage (k-center)",
+        "6. Embed every image and choose batch v0 by coverage (typical clusters)",
         "cairn embed compute --name pixels && cairn select --budget \(max(1, rest.count * 2 / 3)) "
           + "--embeddings pixels --field ground_truth --save batch-v0")
       let computed = try repo.computeEmbeddings(

@@ -11,10 +11,12 @@ extension Cairn {
         frozen test set and golden set sample, samples whose embedding lies within \
         --leak-distance of a protected sample's, and samples without an embedding. At cold \
         start (no --target, no --target-uncertain) the whole budget is coverage by \
-        --strategy (kcenter, the default: it beat random in every measured round; zcore; \
-        uniqueness; random). Otherwise --coverage (0.3) of it is coverage and the rest \
-        targets the pool samples nearest the failures of evaluation run --target (false \
-        negatives first), then those the model of --target-uncertain is least sure of. \
+        --strategy (typical, the default: the most typical sample of each of the largest \
+        clusters with the fewest labelled samples, which beat random in every measured \
+        round; kcenter; zcore; uniqueness; random). Otherwise --coverage (0.3) of it is \
+        coverage and the rest targets the pool samples nearest the failures of evaluation \
+        run --target (false negatives first), then those the model of --target-uncertain is \
+        least sure of, spread over the clusters of a shortlist twice the need. \
         Writes the pinned view <name>, tags batch:<name> and source:coverage or \
         source:targeted, and runs/select/<name>/run.json with the reason of every pick; \
         record them with 'cairn commit'. The same inputs and --seed give the same batch.
@@ -46,8 +48,8 @@ extension Cairn {
     @Option(help: "A predictions field whose least certain samples are targeted.")
     var targetUncertain: String?
 
-    @Option(help: "kcenter, zcore, uniqueness or random.")
-    var strategy: String = "kcenter"
+    @Option(help: "typical, kcenter, zcore, uniqueness or random.")
+    var strategy: String = "typical"
 
     @Option(help: "Seed of every random choice (ZCore draws, random).")
     var seed: UInt64 = 0
@@ -63,7 +65,7 @@ extension Cairn {
       guard budget > 0 else { throw ValidationError("--budget must be at least 1") }
       guard (0...1).contains(coverage) else { throw ValidationError("--coverage must be in 0…1") }
       guard CoverageStrategy(rawValue: strategy) != nil else {
-        throw ValidationError("--strategy must be kcenter, zcore, uniqueness or random")
+        throw ValidationError("--strategy must be typical, kcenter, zcore, uniqueness or random")
       }
       guard leakDistance >= 0 else { throw ValidationError("--leak-distance must be ≥ 0") }
     }
@@ -73,7 +75,7 @@ extension Cairn {
       let selection = try repository.select(
         SelectionOptions(
           name: save, budget: budget, view: view, field: field, embeddings: embeddings,
-          coverageShare: coverage, strategy: CoverageStrategy(rawValue: strategy) ?? .kcenter,
+          coverageShare: coverage, strategy: CoverageStrategy(rawValue: strategy) ?? .typical,
           targetRun: target, uncertainField: targetUncertain, leakDistance: leakDistance,
           seed: seed))
       if json {

@@ -1,10 +1,13 @@
 /// How the coverage part of a batch is chosen.
 package enum CoverageStrategy: String, Sendable, CaseIterable {
-  /// k-center greedy from the labelled set (Sener & Savarese): the default. With the
-  /// uncertainty targeting that follows it, it beats random from about 100 labels on in the
-  /// digits loop, and in every round after the first when the loop starts from a few random
-  /// labels; at a cold start its first round (the most spread-out, unusual samples) trails
-  /// random (Docs/performance.md, "Selection loop").
+  /// Typical-cluster coverage (TypiClust): the most typical sample of each of the largest
+  /// clusters holding the fewest labelled samples. The default: with the uncertainty
+  /// targeting that follows it, it beats random in every round of the digits loop, from a
+  /// cold start (Docs/performance.md, "Selection loop").
+  case typical
+  /// k-center greedy from the labelled set (Sener & Savarese). At a cold start its first
+  /// picks are the most spread-out, unusual samples, and it trails random for the first rounds
+  /// of the digits loop.
   case kcenter
   /// The highest ZCore scores among the pool.
   case zcore
@@ -16,7 +19,8 @@ package enum CoverageStrategy: String, Sendable, CaseIterable {
 
 /// Why a sample was picked.
 package enum PickReason: Sendable, Equatable {
-  /// Coverage: its score (k-center: its distance to the nearest labelled or picked sample).
+  /// Coverage: its score (typical: its typicality; k-center: its distance to the nearest
+  /// labelled or picked sample; zcore, uniqueness: that score).
   case coverage(score: Double)
   /// Near a failure: the failure sample's index and the cosine distance to it.
   case nearFailure(failure: Int, distance: Double)
@@ -59,13 +63,19 @@ package struct BatchRequest: Sendable {
   package var uncertainty: [Double?]?
   /// Neighbours considered per failure (FiftyOne's tutorial: 5).
   package var neighboursPerFailure: Int
+  /// Uncertainty targeting shortlists this many times the samples it needs, most uncertain
+  /// first, and picks the most typical sample of each cluster of the shortlist, so that a
+  /// batch is not spent on near copies of one confusing sample (1: the most uncertain samples
+  /// as they come; default 2).
+  package var uncertaintySpread: Int
   package var zcore: ZCoreParameters
   package var seed: UInt64
 
   package init(
     budget: Int, pool: [Int], labelled: [Int] = [], coverageShare: Double = 0.3,
-    strategy: CoverageStrategy = .kcenter, failures: [Int] = [], uncertainty: [Double?]? = nil,
-    neighboursPerFailure: Int = 5, zcore: ZCoreParameters = ZCoreParameters(), seed: UInt64 = 0
+    strategy: CoverageStrategy = .typical, failures: [Int] = [], uncertainty: [Double?]? = nil,
+    neighboursPerFailure: Int = 5, uncertaintySpread: Int = 2,
+    zcore: ZCoreParameters = ZCoreParameters(), seed: UInt64 = 0
   ) {
     self.budget = budget
     self.pool = pool
@@ -75,6 +85,7 @@ package struct BatchRequest: Sendable {
     self.failures = failures
     self.uncertainty = uncertainty
     self.neighboursPerFailure = neighboursPerFailure
+    self.uncertaintySpread = uncertaintySpread
     self.zcore = zcore
     self.seed = seed
   }
@@ -89,8 +100,9 @@ package struct BatchRequest: Sendable {
 /// At cold start (no failures, no uncertainty) the whole budget is coverage. Otherwise
 /// `round(budget × coverageShare)` picks are coverage and the rest targeting: first the pool
 /// samples nearest to the failures (round-robin over the failures, ``Targeting/pick``), then,
-/// while budget remains, the most uncertain pool samples; coverage fills whatever targeting
-/// could not use. The same request gives the same batch.
+/// while budget remains, the most uncertain pool samples (spread over the clusters of a
+/// shortlist, ``BatchRequest/uncertaintySpread``); coverage fills whatever targeting could
+/// not use. The same request gives the same batch.
 package enum BatchSelector {
   /// Selects a batch.
   ///
@@ -137,7 +149,15 @@ package enum BatchSelector {
             let (x, y) = (uncertainty[a] ?? 0, uncertainty[b] ?? 0)
             return x != y ? x > y : a < b
           }
-        for index in ranked.prefix(targeted - picks.count) {
+        let wanted = targeted - picks.count
+        var chosen = Array(ranked.prefix(wanted))
+        if request.uncertaintySpread > 1 {
+          let shortlist = Array(ranked.prefix(wanted * request.uncertaintySpread))
+          chosen = Typical.select(
+            embeddings, budget: wanted, candidates: shortlist, seed: request.seed
+          ).map(\.index)
+        }
+        for index in chosen {
           taken.insert(index)
           picks.append(BatchPick(index: index, reason: .uncertain(score: uncertainty[index] ?? 0)))
         }
@@ -162,6 +182,11 @@ package enum BatchSelector {
       return KCenter.select(
         embeddings, budget: count, initial: request.labelled + alreadyPicked, candidates: pool
       ).map { BatchPick(index: $0.index, reason: .coverage(score: $0.distance)) }
+    case .typical:
+      return Typical.select(
+        embeddings, budget: count, initial: request.labelled + alreadyPicked, candidates: pool,
+        seed: request.seed
+      ).map { BatchPick(index: $0.index, reason: .coverage(score: $0.typicality)) }
     case .zcore:
       let scores = ZCore.scores(embeddings, parameters: request.zcore, seed: request.seed)
       return top(pool, count: count, scores: scores)

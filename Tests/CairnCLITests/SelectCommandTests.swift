@@ -117,6 +117,12 @@ import Testing
     #expect(first != other)
     let zcore = keys(try select("z1", "--strategy", "zcore", "--seed", "1", in: dir))
     #expect(zcore == keys(try select("z2", "--strategy", "zcore", "--seed", "1", in: dir)))
+    // The default coverage is typical clusters, seeded like the others.
+    let typical = try select("t1", "--seed", "2", in: dir)
+    #expect(keys(typical).count == 10)
+    #expect(
+      keys(typical) == keys(try select("t2", "--strategy", "typical", "--seed", "2", in: dir)))
+    #expect(typical["parameters"]?["strategy"]?.string == "typical")
     let again = try cairn(
       "select", "--budget", "3", "--embeddings", "pixels", "--field", "ground_truth", "--save",
       "r1", in: dir.path)

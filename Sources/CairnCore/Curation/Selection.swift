@@ -24,7 +24,7 @@ package struct SelectionOptions: Sendable {
 
   package init(
     name: String, budget: Int, view: String?, field: String, embeddings: String,
-    coverageShare: Double = 0.3, strategy: CoverageStrategy = .kcenter, targetRun: String? = nil,
+    coverageShare: Double = 0.3, strategy: CoverageStrategy = .typical, targetRun: String? = nil,
     uncertainField: String? = nil, leakDistance: Double = 0.02, seed: UInt64 = 0
   ) {
     self.name = name
