@@ -272,6 +272,11 @@ import Testing
     let checked = try cairn("check", in: dir.path)
     #expect(checked.exitCode == 6, "\(checked)")
     #expect((checked.stdout + checked.stderr).contains("vectors.bin has 18 bytes"), "\(checked)")
+    // Staged with plain git, as the pre-commit hook sees it.
+    #expect(try CommandRunner.git(["add", "-A"], in: dir.path).exitCode == 0)
+    let staged = try cairn("check", "--staged", in: dir.path)
+    #expect(staged.exitCode == 6, "\(staged)")
+    #expect((staged.stdout + staged.stderr).contains("vectors.bin has 18 bytes"), "\(staged)")
     // A missing file, and a file that is not one of the three.
     try dir.write(Array(good), to: "embeddings/e/vectors.bin")
     try FileManager.default.removeItem(atPath: dir.appending("embeddings/e/keys.json"))

@@ -132,9 +132,7 @@ extension CairnRepository {
       default: break
       }
     }
-    if checked == nil {
-      findings += Self.embeddingFindings(files)
-    }
+    findings += Self.embeddingFindings(files, checked: checked)
     if qa {
       findings += qualityFindings(
         files: files, samples: samples, labelFiles: labelFiles, schema: schema)
@@ -146,18 +144,26 @@ extension CairnRepository {
       source: name, filesChecked: selected.count, samples: samples.count, findings: findings)
   }
 
-  /// The rule across files of embedding sets (§7.6) over a whole tree.
-  private static func embeddingFindings(_ files: [(path: String, bytes: [UInt8])])
-    -> [CheckFinding]
-  {
+  /// The rule across files of embedding sets (§7.6): over every set of the tree, or with
+  /// `checked`, over the sets with a checked (changed) file.
+  private static func embeddingFindings(
+    _ files: [(path: String, bytes: [UInt8])], checked: Set<String>?
+  ) -> [CheckFinding] {
     var sets: [String: [FormatV1.EmbeddingFile: [UInt8]]] = [:]
+    var touched = Set<String>()
     for file in files {
       if case .success(.embedding(let name, let kind)) = FormatV1.classify(file.path) {
         sets[name, default: [:]][kind] = file.bytes
+        if checked?.contains(file.path) ?? true { touched.insert(name) }
       }
     }
+    // A changed path no longer in the tree (a deleted file) touches its set too.
+    for path in checked ?? [] {
+      if case .success(.embedding(let name, _)) = FormatV1.classify(path) { touched.insert(name) }
+    }
     var findings: [CheckFinding] = []
-    for (name, parts) in sets.sorted(by: { ByteOrder.precedes($0.key, $1.key) }) {
+    for (name, parts) in sets.sorted(by: { ByteOrder.precedes($0.key, $1.key) })
+    where touched.contains(name) {
       if let problem = EmbeddingSet.filesProblem(
         meta: parts[.meta], keys: parts[.keys], vectorBytes: parts[.vectors]?.count)
       {
