@@ -99,3 +99,19 @@ func topOverlap(_ a: [Double], _ b: [Double], fraction: Double) -> Double {
   let topB = Set(b.indices.sorted { b[$0] > b[$1] }.prefix(size))
   return Double(topA.intersection(topB).count) / Double(size)
 }
+
+/// Points around `clusters` random centres (coordinates N(0, 3²)) with unit Gaussian spread,
+/// labelled round-robin by cluster.
+func labelledClusters(count: Int, dimension: Int, clusters: Int, seed: UInt64)
+  -> (embeddings: EmbeddingMatrix, labels: [Int])
+{
+  var random = TestGenerator(seed: seed)
+  let centres = (0..<clusters).map { _ in (0..<dimension).map { _ in 3 * random.normal() } }
+  var values: [Float] = []
+  values.reserveCapacity(count * dimension)
+  let labels = (0..<count).map { $0 % clusters }
+  for label in labels {
+    for column in 0..<dimension { values.append(Float(centres[label][column] + random.normal())) }
+  }
+  return (EmbeddingMatrix(count: count, dimension: dimension, values: values), labels)
+}
