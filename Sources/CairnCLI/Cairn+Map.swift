@@ -1,16 +1,20 @@
 internal import ArgumentParser
 internal import CairnCore
+internal import Curation
 
 extension Cairn {
   struct Map: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
       abstract: "Map an embedding set to 2-D and draw it as an SVG scatter plot.",
       discussion: """
-        Projects the sample embeddings on their first two principal components (PCA; UMAP \
-        and t-SNE are not built in), stores the coordinates in \
-        runs/map/<embeddings>/coordinates.json, and writes --out: one dot per sample, \
-        coloured by --color-by (fields.NAME, labels.FIELD or eval:KEY), with the samples of \
-        --highlight (a selected batch's view) ringed.
+        Projects the sample embeddings to 2-D with --method: pca (the first two principal \
+        components; deterministic), tsne (t-SNE as scikit-learn runs it: --perplexity, \
+        --iterations; exact gradient, at most 10000 samples) or umap (UMAP as umap-learn \
+        runs it: --neighbours, --min-dist, --epochs). t-SNE and UMAP start from the PCA map \
+        and are seeded: the same set and --seed give the same map. Stores the coordinates, \
+        the method and its parameters in runs/map/<embeddings>/coordinates.json, and writes \
+        --out: one dot per sample, coloured by --color-by (fields.NAME, labels.FIELD or \
+        eval:KEY), with the samples of --highlight (a selected batch's view) ringed.
         """)
 
     @OptionGroup var repository: RepositoryOptions
@@ -18,8 +22,26 @@ extension Cairn {
     @Option(help: "The embedding set (one vector per sample).")
     var embeddings: String
 
-    @Option(help: "pca (the only method built in).")
+    @Option(help: ArgumentHelp("pca, tsne or umap.", valueName: "method"))
     var method: String = "pca"
+
+    @Option(help: "tsne and umap: the seed of their random choices.")
+    var seed: UInt64 = 0
+
+    @Option(help: "tsne: the effective number of neighbours (default 30, at most (N-1)/3).")
+    var perplexity: Double?
+
+    @Option(help: "tsne: gradient steps (default 1000, the first 250 exaggerated).")
+    var iterations: Int?
+
+    @Option(help: "umap: the neighbourhood size, the sample included (default 15).")
+    var neighbours: Int?
+
+    @Option(help: "umap: how close samples may sit in the map (default 0.1).")
+    var minDist: Double?
+
+    @Option(help: "umap: passes over the graph (default 500; 200 above 10000 samples).")
+    var epochs: Int?
 
     @Option(help: "fields.NAME, labels.FIELD or eval:KEY.")
     var colorBy: String?
@@ -31,15 +53,46 @@ extension Cairn {
     var out: String
 
     func validate() throws {
-      guard method == "pca" else {
-        throw ValidationError("--method \(method) is not built in; use pca")
+      guard ["pca", "tsne", "umap"].contains(method) else {
+        throw ValidationError("--method \(method) is not built in; use pca, tsne or umap")
+      }
+      for (name, given, owner) in [
+        ("--perplexity", perplexity != nil, "tsne"), ("--iterations", iterations != nil, "tsne"),
+        ("--neighbours", neighbours != nil, "umap"), ("--min-dist", minDist != nil, "umap"),
+        ("--epochs", epochs != nil, "umap"),
+      ] where given && method != owner {
+        throw ValidationError("\(name) applies to --method \(owner), not \(method)")
+      }
+      if let perplexity, !(perplexity >= 1 && perplexity.isFinite) {
+        throw ValidationError("--perplexity must be at least 1")
+      }
+      if let iterations, iterations < 1 { throw ValidationError("--iterations must be at least 1") }
+      if let neighbours, neighbours < 2 { throw ValidationError("--neighbours must be at least 2") }
+      if let minDist, !(minDist >= 0 && minDist <= 1) {
+        throw ValidationError("--min-dist must be between 0 and 1 (the spread)")
+      }
+      if let epochs, epochs < 1 { throw ValidationError("--epochs must be at least 1") }
+    }
+
+    /// The projection the options ask for.
+    var projection: MapProjection {
+      switch method {
+      case "tsne":
+        .tsne(TSNEParameters(perplexity: perplexity ?? 30, iterations: iterations ?? 1000))
+      case "umap":
+        .umap(
+          UMAPParameters(
+            neighbours: neighbours ?? 15, minimumDistance: minDist ?? 0.1, epochs: epochs))
+      default:
+        .pca
       }
     }
 
     func run() throws {
       let repository = try self.repository.open()
       let map = try repository.map(
-        embeddings: embeddings, colorBy: colorBy, highlight: highlight)
+        embeddings: embeddings, projection: projection, seed: seed, colorBy: colorBy,
+        highlight: highlight)
       let file = try ReportFile(path: out)
       file.writer.write(MapSVG.render(map))
       try file.commit()

@@ -1,3 +1,7 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// xoshiro256**: a fast seeded generator with a 256-bit state.
 ///
 /// Seeded through SplitMix64, as its authors recommend, so that nearby seeds give unrelated
@@ -50,6 +54,14 @@ package struct SeededRandom: RandomNumberGenerator, Sendable {
   /// - Returns: The value.
   package mutating func unit() -> Double {
     Double(next() >> 11) * 0x1.0p-53
+  }
+
+  /// A standard normal value (Box–Muller, from two uniform draws).
+  ///
+  /// - Returns: The value.
+  package mutating func normal() -> Double {
+    let radius = (-2 * log(1 - unit())).squareRoot()
+    return radius * cos(2 * Double.pi * unit())
   }
 
   /// A uniform integer in `0..<bound` (Lemire's multiply-shift, with rejection).

@@ -99,3 +99,170 @@ func topOverlap(_ a: [Double], _ b: [Double], fraction: Double) -> Double {
   let topB = Set(b.indices.sorted { b[$0] > b[$1] }.prefix(size))
   return Double(topA.intersection(topB).count) / Double(size)
 }
+
+/// Points around `clusters` random centres (coordinates N(0, 3²)) with unit Gaussian spread,
+/// labelled round-robin by cluster.
+func labelledClusters(count: Int, dimension: Int, clusters: Int, seed: UInt64)
+  -> (embeddings: EmbeddingMatrix, labels: [Int])
+{
+  var random = TestGenerator(seed: seed)
+  let centres = (0..<clusters).map { _ in (0..<dimension).map { _ in 3 * random.normal() } }
+  var values: [Float] = []
+  values.reserveCapacity(count * dimension)
+  let labels = (0..<count).map { $0 % clusters }
+  for label in labels {
+    for column in 0..<dimension { values.append(Float(centres[label][column] + random.normal())) }
+  }
+  return (EmbeddingMatrix(count: count, dimension: dimension, values: values), labels)
+}
+
+/// Trustworthiness of a 2-D map at `k` neighbours, as scikit-learn's
+/// `sklearn.manifold.trustworthiness` defines it (Venna and Kaski, 2001):
+/// 1 − 2 / (N k (2N − 3k − 1)) Σᵢ Σ_{j ∈ map kNN(i)} max(0, r(i, j) − k), where r(i, j) is the
+/// rank of j among i's neighbours in the input space (1 for the nearest; ties to the smaller
+/// index).
+func trustworthiness(_ data: EmbeddingMatrix, _ map: [(x: Double, y: Double)], k: Int) -> Double {
+  trustworthiness(InputDistances(data), map, k: k)
+}
+
+/// Trustworthiness against input distances computed once.
+func trustworthiness(_ input: InputDistances, _ map: [(x: Double, y: Double)], k: Int) -> Double {
+  let count = input.count
+  var penalty = 0
+  for row in 0..<count {
+    for other in mapNeighbours(map, of: row, k: k) {
+      // r(i, j): one plus the points nearer to i than j.
+      let distance = input.squared[row * count + other]
+      var rank = 1
+      for candidate in 0..<count where candidate != row && candidate != other {
+        let value = input.squared[row * count + candidate]
+        if value < distance || (value == distance && candidate < other) { rank += 1 }
+      }
+      penalty += max(0, rank - k)
+    }
+  }
+  let n = Double(count)
+  let neighbours = Double(k)
+  return 1 - Double(penalty) * 2 / (n * neighbours * (2 * n - 3 * neighbours - 1))
+}
+
+/// The squared euclidean distances between all rows, in `Double`.
+struct InputDistances: Sendable {
+  let count: Int
+  let squared: [Double]
+
+  init(_ data: EmbeddingMatrix) {
+    let count = data.count
+    let dimension = data.dimension
+    let values = data.values.map(Double.init)
+    var squared = [Double](repeating: 0, count: count * count)
+    for row in 0..<count {
+      for other in (row + 1)..<max(row + 1, count) {
+        var sum = 0.0
+        for column in 0..<dimension {
+          let difference = values[row * dimension + column] - values[other * dimension + column]
+          sum += difference * difference
+        }
+        squared[row * count + other] = sum
+        squared[other * count + row] = sum
+      }
+    }
+    self.count = count
+    self.squared = squared
+  }
+}
+
+/// The `k` nearest other points of `row` in a 2-D map, nearest first, ties to the smaller
+/// index.
+func mapNeighbours(_ map: [(x: Double, y: Double)], of row: Int, k: Int) -> [Int] {
+  var nearest: [(distance: Double, index: Int)] = []
+  for other in map.indices where other != row {
+    let dx = map[row].x - map[other].x
+    let dy = map[row].y - map[other].y
+    let distance = dx * dx + dy * dy
+    if nearest.count == k {
+      guard let last = nearest.last, distance < last.distance else { continue }
+      nearest.removeLast()
+    }
+    var position = nearest.count
+    while position > 0 && nearest[position - 1].distance > distance { position -= 1 }
+    nearest.insert((distance, other), at: position)
+  }
+  return nearest.map(\.index)
+}
+
+/// The fraction of points whose `k` nearest map neighbours are mostly (a strict majority) of
+/// their own label.
+func neighbourAgreement(_ map: [(x: Double, y: Double)], labels: [Int], k: Int) -> Double {
+  var agreeing = 0
+  for row in map.indices {
+    let same = mapNeighbours(map, of: row, k: k).filter { labels[$0] == labels[row] }.count
+    if 2 * same > k { agreeing += 1 }
+  }
+  return Double(agreeing) / Double(map.count)
+}
+
+/// Whether two maps hold the same coordinates, bit for bit.
+func identical(_ a: [(x: Double, y: Double)], _ b: [(x: Double, y: Double)]) -> Bool {
+  a.count == b.count && zip(a, b).allSatisfy { $0.x == $1.x && $0.y == $1.y }
+}
+
+/// The first images of scikit-learn's digits (8 × 8 pixels, 0–16) with their labels,
+/// sklearn's t-SNE of them and its trustworthiness at 5 neighbours.
+struct DigitsReference: Sendable {
+  var embeddings: EmbeddingMatrix
+  var distances: InputDistances
+  var labels: [Int]
+  var map: [(x: Double, y: Double)]
+  var trustworthiness: Double
+
+  /// The images compared: 600, or 300 in debug builds, where our exact t-SNE gradient is
+  /// about ten times slower than optimised.
+  #if DEBUG
+  static let count = 300
+  #else
+  static let count = 600
+  #endif
+
+  /// sklearn's run at perplexity 30, made once for every test that compares with it; nil
+  /// when python3 with scikit-learn is missing.
+  static let shared = Result { try load(count: count, perplexity: 30) }
+
+  static let script = """
+    import os
+    os.environ["OMP_NUM_THREADS"] = "1"  # OpenMP threads crawl on a busy machine
+    import json, sys
+    import numpy as np
+    from sklearn.datasets import load_digits
+    from sklearn.manifold import TSNE, trustworthiness
+    count, perplexity, folder = int(sys.argv[1]), float(sys.argv[2]), sys.argv[3]
+    x, y = load_digits(return_X_y=True)
+    x = x[:count].astype(np.float32)
+    x.tofile(folder + "/digits.f32")
+    e = TSNE(n_components=2, perplexity=perplexity, init="pca", random_state=0).fit_transform(x)
+    print(json.dumps({"labels": y[:count].tolist(), "map": e.astype(float).ravel().tolist(),
+                      "trustworthiness": float(trustworthiness(x, e, n_neighbors=5))}))
+    """
+
+  /// Runs scikit-learn; nil (after printing why, or recording a failure under CI) when it is
+  /// missing.
+  static func load(count: Int, perplexity: Double) throws -> DigitsReference? {
+    guard PythonReference.isAvailable() else { return nil }
+    let directory = try TemporaryDirectory()
+    defer { directory.remove() }
+    let output = try #require(
+      try PythonReference.run(script, ["\(count)", "\(perplexity)", directory.path], in: directory)
+        as? [String: Any])
+    let labels = try #require(output["labels"] as? [Int])
+    let flat = try #require(output["map"] as? [Double])
+    let trust = try #require(output["trustworthiness"] as? Double)
+    let bytes = try Data(contentsOf: URL(fileURLWithPath: directory.appending("digits.f32")))
+    let values = bytes.withUnsafeBytes { raw in
+      (0..<(count * 64)).map { raw.loadUnaligned(fromByteOffset: 4 * $0, as: Float.self) }
+    }
+    let embeddings = EmbeddingMatrix(count: count, dimension: 64, values: values)
+    return DigitsReference(
+      embeddings: embeddings, distances: InputDistances(embeddings), labels: labels,
+      map: (0..<count).map { (flat[2 * $0], flat[2 * $0 + 1]) }, trustworthiness: trust)
+  }
+}

@@ -1,5 +1,60 @@
-internal import Curation
+package import Curation
 internal import GitStore
+
+/// How `cairn map` projects an embedding set to 2-D.
+package enum MapProjection: Sendable, Equatable {
+  /// The first two principal components (deterministic, no parameter).
+  case pca
+  /// t-SNE, at most `TSNE.maximumCount` samples.
+  case tsne(TSNEParameters)
+  /// UMAP.
+  case umap(UMAPParameters)
+
+  /// The name stored as the map's `method`.
+  package var name: String {
+    switch self {
+    case .pca: "pca"
+    case .tsne: "tsne"
+    case .umap: "umap"
+    }
+  }
+
+  /// The parameters a map of `count` samples is computed with, defaults resolved, for the
+  /// map's record.
+  ///
+  /// - Parameters:
+  ///   - count: The number of samples.
+  ///   - seed: The seed of the random choices (not recorded for PCA, which has none).
+  /// - Returns: A JSON object.
+  package func record(count: Int, seed: UInt64) -> JSONValue {
+    switch self {
+    case .pca:
+      return .object([:])
+    case .tsne(let parameters):
+      return .object([
+        "perplexity": .double(parameters.perplexity(for: count)),
+        "iterations": .int(Int64(parameters.iterations)),
+        "early_exaggeration": .double(parameters.earlyExaggeration),
+        "exaggeration_iterations": .int(Int64(parameters.exaggerationIterations)),
+        "learning_rate": .double(parameters.learningRate(for: count)),
+        "init": .string("pca"), "seed": .int(Int64(bitPattern: seed)),
+      ])
+    case .umap(let parameters):
+      let (a, b) = UMAP.curve(
+        minimumDistance: parameters.minimumDistance, spread: parameters.spread)
+      return .object([
+        "neighbours": .int(Int64(parameters.neighbours)),
+        "min_dist": .double(parameters.minimumDistance), "spread": .double(parameters.spread),
+        "epochs": .int(Int64(parameters.epochs(for: count))),
+        "learning_rate": .double(parameters.learningRate),
+        "negative_samples": .int(Int64(parameters.negativeSamples)),
+        "repulsion": .double(parameters.repulsion), "a": .double(a), "b": .double(b),
+        "metric": .string("euclidean"), "init": .string("pca"),
+        "seed": .int(Int64(bitPattern: seed)),
+      ])
+    }
+  }
+}
 
 /// A 2-D map of an embedding set, with a colour value and a highlight per point.
 package struct EmbeddingMap: Sendable {
@@ -13,7 +68,10 @@ package struct EmbeddingMap: Sendable {
   }
 
   package var embeddings: String
+  /// `pca`, `tsne` or `umap`.
   package var method: String
+  /// The projection's parameters, defaults resolved (an empty object for PCA).
+  package var parameters: JSONValue
   package var colorBy: String?
   package var points: [Point]
 
@@ -27,48 +85,67 @@ package struct EmbeddingMap: Sendable {
     }
     return .object([
       "version": .int(1), "kind": .string("map"), "embeddings": .string(embeddings),
-      "method": .string(method), "points": .object(coordinates),
+      "method": .string(method), "parameters": parameters, "points": .object(coordinates),
     ])
   }
 }
 
 extension CairnRepository {
-  /// Projects a sample embedding set of the working tree to 2-D (PCA) and stores the
-  /// coordinates in `runs/map/<name>/coordinates.json`.
+  /// Projects a sample embedding set of the working tree to 2-D (PCA, t-SNE or UMAP) and
+  /// stores the coordinates, with the method and its parameters, in
+  /// `runs/map/<name>/coordinates.json`.
   ///
   /// - Parameters:
   ///   - name: The embedding set.
+  ///   - projection: The method and its parameters.
+  ///   - seed: Fixes the random choices of t-SNE and UMAP.
   ///   - colorBy: `fields.NAME` (a sample field), `labels.FIELD` (the class of the sample's
   ///     first label there, `(none)` without one) or `eval:KEY` (the sample's outcome in an
   ///     evaluation run: `missed`, `false alarm`, `correct` or `(none)`).
   ///   - highlight: A view whose samples are highlighted (a selected batch).
   /// - Returns: The map.
   /// - Throws: `CairnError` `.notFound` for an unknown set, view or run; `.invalidInput` for a
-  ///   bad `colorBy` or an object set.
-  package func map(embeddings name: String, colorBy: String?, highlight: String?)
-    throws(CairnError) -> EmbeddingMap
-  {
+  ///   bad `colorBy`, an object set, or a t-SNE of more than `TSNE.maximumCount` samples.
+  package func map(
+    embeddings name: String, projection: MapProjection = .pca, seed: UInt64 = 0,
+    colorBy: String?, highlight: String?
+  ) throws(CairnError) -> EmbeddingMap {
     let root = try requireRoot(for: "mapping embeddings")
     let set = try embeddings(named: name, in: .workingTree)
     guard set.kind == .sample else {
       throw CairnError(.invalidInput, "embedding set '\(name)' holds objects, not samples")
     }
-    let matrix = EmbeddingMatrix(
-      count: set.keys.count, dimension: set.dimension, values: set.vectors)
-    let projected = PCA.project(matrix)
+    if case .tsne = projection, set.keys.count > TSNE.maximumCount {
+      throw CairnError(
+        .invalidInput,
+        "t-SNE is limited to \(TSNE.maximumCount) samples (its exact gradient visits every "
+          + "pair in each of its steps); embedding set '\(name)' has \(set.keys.count): use "
+          + "--method umap or pca")
+    }
     let values = try mapValues(colorBy, keys: set.keys.map(\.sample))
     var highlighted: Set<String> = []
     if let highlight {
       highlighted = Set(
         try evaluate(try view(named: highlight, in: .workingTree), in: .workingTree).keys)
     }
+    let matrix = EmbeddingMatrix(
+      count: set.keys.count, dimension: set.dimension, values: set.vectors)
+    let projected =
+      switch projection {
+      case .pca: PCA.project(matrix)
+      case .tsne(let parameters): TSNE.embed(matrix, parameters: parameters, seed: seed)
+      case .umap(let parameters): UMAP.embed(matrix, parameters: parameters, seed: seed)
+      }
     let points = set.keys.indices.map { index in
       EmbeddingMap.Point(
         key: set.keys[index].sample, x: projected[index].x, y: projected[index].y,
         value: values[set.keys[index].sample],
         highlighted: highlighted.contains(set.keys[index].sample))
     }
-    let map = EmbeddingMap(embeddings: name, method: "pca", colorBy: colorBy, points: points)
+    let map = EmbeddingMap(
+      embeddings: name, method: projection.name,
+      parameters: projection.record(count: matrix.count, seed: seed), colorBy: colorBy,
+      points: points)
     let lock = try WriterLock(path: lockPath)
     defer { lock.release() }
     try CairnError.wrap {
