@@ -128,13 +128,20 @@ struct AppResponder: HTTPResponder {
       return Self.json(200, try await store.info())
     case (.get, "/api/samples"):
       let filter = SampleFilter(
-        view: query["view"], tag: query["tag"], labelClass: query["class"], field: query["field"])
+        view: query["view"], tag: query["tag"], labelClass: query["class"], field: query["field"],
+        evaluation: query["eval"], outcome: query["outcome"], truth: query["truth"],
+        predicted: query["predicted"])
       let offset = Int(query["offset"] ?? "") ?? 0
       let limit = Int(query["limit"] ?? "") ?? 60
       return Self.json(200, try await store.samples(filter, offset: offset, limit: limit))
     case (.get, "/api/sample"):
       guard let key = query["key"] else { throw APIError(status: 400, "give ?key=") }
       return Self.json(200, try await store.sample(key: key))
+    case (.get, "/api/evals"):
+      return Self.json(200, try await store.evaluations())
+    case (.get, "/api/eval"):
+      guard let key = query["key"] else { throw APIError(status: 400, "give ?key=") }
+      return Self.json(200, try await store.evaluation(key: key))
     case (.get, "/api/status"):
       return Self.json(200, try await store.status())
     case (.put, "/api/labels"):

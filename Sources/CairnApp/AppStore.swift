@@ -43,6 +43,13 @@ struct SampleFilter: Hashable {
   var tag: String?
   var labelClass: String?
   var field: String?
+  /// An evaluation run (`runs/eval/<key>`) whose outcome selects samples.
+  var evaluation: String?
+  /// `tp`, `fp` or `fn`: samples with at least one; `cell`: samples behind the confusion-matrix
+  /// cell (`truth`, `predicted`; `background` for a miss or a false alarm).
+  var outcome: String?
+  var truth: String?
+  var predicted: String?
 }
 
 /// The app's view of one working tree: every read and write goes through this actor, which
@@ -189,8 +196,71 @@ actor AppStore {
         return classes.values.contains { $0.contains(labelClass) }
       }
     }
+    if let evaluation = filter.evaluation, !evaluation.isEmpty {
+      let keys = try outcomeKeys(evaluation, filter)
+      positions = positions.filter { keys.contains(index.summaries[$0].key) }
+    }
     filterCache = (filter, generation, positions)
     return positions
+  }
+
+  /// The keys of the samples of run `key` with the outcome `filter` names.
+  private func outcomeKeys(_ key: String, _ filter: SampleFilter) throws(APIError) -> Set<String> {
+    let run = try attempt { (repository) throws(CairnError) -> EvaluationRun in
+      try repository.run(key, in: .workingTree)
+    }
+    var keys: Set<String> = []
+    let truth = filter.truth ?? ""
+    let predicted = filter.predicted ?? ""
+    for (sample, outcome) in run.samples["samples"]?.object ?? [:] {
+      let selected: Bool
+      switch filter.outcome ?? "" {
+      case "tp", "fp", "fn": selected = (outcome[filter.outcome ?? ""]?.int ?? 0) > 0
+      case "cell":
+        if truth == "background" {
+          selected = (outcome["false_positives"]?.array ?? []).contains {
+            $0.array?.last?.string == predicted
+          }
+        } else if predicted == "background" {
+          selected = (outcome["false_negatives"]?.array ?? []).contains {
+            $0.array?.last?.string == truth
+          }
+        } else {
+          selected = (outcome["matches"]?.array ?? []).contains { match in
+            let parts = match.array ?? []
+            return parts.count > 3 && parts[1].string == truth && parts[3].string == predicted
+          }
+        }
+      default: selected = true
+      }
+      if selected { keys.insert(sample) }
+    }
+    return keys
+  }
+
+  /// Every evaluation run of the working tree: key, kind, commit and summary metrics.
+  func evaluations() throws(APIError) -> JSONValue {
+    try attempt { (repository) throws(CairnError) -> JSONValue in
+      .array(
+        try repository.runs(in: .workingTree).map { listing -> JSONValue in
+          guard let run = listing.run else {
+            return .object([
+              "key": .string(listing.key), "problem": .string(listing.problem ?? "unreadable"),
+            ])
+          }
+          return .object([
+            "key": .string(run.key), "kind": .string(run.kind), "commit": .string(run.commit),
+            "metrics": run.record["metrics"] ?? .null,
+          ])
+        })
+    }
+  }
+
+  /// One evaluation run's `run.json`: parameters, metrics, per-class rows, confusion matrix.
+  func evaluation(key: String) throws(APIError) -> JSONValue {
+    try attempt { (repository) throws(CairnError) -> JSONValue in
+      try repository.run(key, in: .workingTree, samples: false).record
+    }
   }
 
   private func viewKeys(_ name: String) throws(APIError) -> [String] {

@@ -159,6 +159,30 @@ struct AppBrowserTests {
     }
   }
 
+  @Test func theEvaluationPageLeadsToTheSamplesOfAConfusionCell() async throws {
+    try await withBrowser { dir, app, browser in
+      try AppFixture.run(
+        ["eval", "detections", "--gt", "ground_truth", "--pred", "predictions", "--key", "run1"],
+        in: dir.path)
+      try await browser.navigate(app.base + "/#/eval/run1")
+      try await browser.wait(
+        for: "the confusion matrix", "return !!document.querySelector('#eval-confusion')")
+      let classes = try await browser.execute(
+        "return [...document.querySelectorAll('#eval-classes td:first-child')].map(t => t.textContent)"
+      )
+      #expect(classes.array?.compactMap(\.string).contains("car") == true, "\(classes)")
+      try await browser.saveScreenshot("evaluation.png")
+      try await browser.click("#eval-confusion td[data-truth='car'][data-predicted='car']")
+      try await browser.wait(
+        for: "the cell's samples",
+        "return document.body.dataset.page === 'grid' && !!document.querySelector('#grid[data-loaded]')"
+          + " && document.querySelectorAll('#grid .card').length === 1")
+      let keys = try await browser.execute(
+        "return [...document.querySelectorAll('#grid .card')].map(c => c.dataset.key)")
+      #expect(keys == .array([.string("img1.png")]))
+    }
+  }
+
   private func openSampleFromGrid(_ key: String, _ browser: WebDriver) async throws {
     try await browser.click("a[href='#/']")
     try await openSample(key, browser)

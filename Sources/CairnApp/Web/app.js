@@ -5,7 +5,8 @@
 
 const state = {
   info: null,
-  filter: { view: "", tag: "", field: "", cls: "", offset: 0, limit: 60 },
+  filter: { view: "", tag: "", field: "", cls: "", evalKey: "", outcome: "", truth: "", predicted: "", offset: 0, limit: 60 },
+  evals: null,
   pageKeys: [],
   total: 0,
 };
@@ -131,7 +132,7 @@ async function refreshChangeCount() {
 }
 
 function setActiveNav(name) {
-  for (const id of ["nav-samples", "nav-commit"]) {
+  for (const id of ["nav-samples", "nav-eval", "nav-commit"]) {
     document.getElementById(id).classList.toggle("active", id === "nav-" + name);
   }
 }
@@ -160,12 +161,23 @@ async function showGrid() {
   }
   const classes = el("select", { id: "filter-class" }, option("", "any class", !f.cls),
     ...[...classSet.keys()].sort().map((c) => option(c, c, c === f.cls)));
+  if (state.evals === null) {
+    try { state.evals = await api("GET", "/api/evals"); } catch (_) { state.evals = []; }
+  }
+  const evals = el("select", { id: "filter-eval" }, option("", "no evaluation", !f.evalKey),
+    ...state.evals.map((r) => option(r.key, r.key, r.key === f.evalKey)));
+  const outcomes = el("select", { id: "filter-outcome" },
+    ...[["", "any outcome"], ["tp", "true positives"], ["fp", "false positives"], ["fn", "false negatives"]]
+      .map(([v, t]) => option(v, t, v === f.outcome)));
+  if (f.outcome === "cell") outcomes.append(option("cell", "cell " + f.truth + " → " + f.predicted, true));
   const onChange = () => {
     f.view = views.value; f.tag = tags.value; f.field = fields.value; f.cls = classes.value;
+    f.evalKey = evals.value; f.outcome = evals.value ? outcomes.value : "";
+    if (f.outcome !== "cell") { f.truth = ""; f.predicted = ""; }
     f.offset = 0;
     showGrid();
   };
-  for (const s of [views, tags, fields, classes]) s.addEventListener("change", onChange);
+  for (const s of [views, tags, fields, classes, evals, outcomes]) s.addEventListener("change", onChange);
   const counter = el("span", { id: "grid-count", className: "muted" });
   const prev = el("button", { id: "page-prev", text: "‹ Prev" });
   const next = el("button", { id: "page-next", text: "Next ›" });
@@ -182,6 +194,7 @@ async function showGrid() {
     el("div", { className: "toolbar" },
       el("label", {}, "View", views), el("label", {}, "Tag", tags),
       el("label", {}, "Field", fields), el("label", {}, "Class", classes),
+      el("label", {}, "Evaluation", evals, outcomes),
       prev, counter, next, reload,
       el("span", { className: "legend" }, el("span", { className: "gt", text: "▭ ground truth" }),
         el("span", { className: "pred", text: "┅ predictions" }))),
@@ -191,6 +204,11 @@ async function showGrid() {
   if (f.tag) query.set("tag", f.tag);
   if (f.cls) query.set("class", f.cls);
   if (f.field) query.set("field", f.field);
+  if (f.evalKey) {
+    query.set("eval", f.evalKey);
+    if (f.outcome) query.set("outcome", f.outcome);
+    if (f.outcome === "cell") { query.set("truth", f.truth); query.set("predicted", f.predicted); }
+  }
   let page;
   try {
     page = await api("GET", "/api/samples?" + query.toString());
@@ -749,6 +767,78 @@ async function showCommit() {
       sets.length ? el("ul", {}, ...sets) : el("div", { className: "muted", text: "none" })));
 }
 
+// ---------- evaluations ----------
+
+function metricText(value) {
+  if (value === null || value === undefined) return "–";
+  if (typeof value !== "number") return String(value);
+  return Number.isInteger(value) ? String(value) : value.toFixed(3);
+}
+
+async function showEvaluations(key) {
+  setActiveNav("eval");
+  const main = document.getElementById("main");
+  let runs;
+  try { runs = await api("GET", "/api/evals"); } catch (error) {
+    main.replaceChildren(el("div", { className: "error", text: error.describe() }));
+    return;
+  }
+  state.evals = runs;
+  const list = el("div", { className: "toolbar", id: "eval-runs" }, el("strong", { text: "Runs:" }),
+    ...runs.map((r) => el("a", { href: "#/eval/" + encodeURIComponent(r.key), className: "chip" + (r.key === key ? " branch" : ""), text: r.key })));
+  if (!runs.length) {
+    main.replaceChildren(el("div", { className: "panel", text: "No evaluation runs in runs/eval/ (make one with cairn eval detections)." }));
+    return;
+  }
+  const current = key || runs[runs.length - 1].key;
+  let run;
+  try { run = await api("GET", "/api/eval?key=" + encodeURIComponent(current)); } catch (error) {
+    main.replaceChildren(list, el("div", { className: "error", text: error.describe() }));
+    return;
+  }
+  const order = run.metric_order || Object.keys(run.metrics || {});
+  const summary = el("table", { className: "changes", id: "eval-summary" },
+    el("tr", {}, ...order.map((m) => el("th", { text: m }))),
+    el("tr", {}, ...order.map((m) => el("td", { className: "mono", text: metricText((run.metrics || {})[m]) }))));
+  const columns = ["name", "truth", "predictions", "tp", "fp", "fn", "precision", "recall", "f1", "ap", "ap50", "ap75"]
+    .filter((c) => (run.classes || []).some((row) => row[c] !== undefined));
+  const perClass = el("table", { className: "changes", id: "eval-classes" },
+    el("tr", {}, ...columns.map((c) => el("th", { text: c === "name" ? "class" : c }))),
+    ...(run.classes || []).map((row) => el("tr", {}, ...columns.map((c) => el("td", { className: c === "name" ? "" : "mono", text: metricText(row[c]) })))));
+  const confusion = run.confusion || { labels: [], matrix: [] };
+  const labels = confusion.labels || [];
+  const goto = (truth, predicted) => {
+    Object.assign(state.filter, { view: "", tag: "", field: "", cls: "", evalKey: current, outcome: "cell", truth, predicted, offset: 0 });
+    location.hash = "#/";
+  };
+  const matrix = el("table", { className: "confusion", id: "eval-confusion" },
+    el("tr", {}, el("th", { text: "truth ↓ / predicted →" }), ...labels.map((l) => el("th", { text: l }))),
+    ...labels.map((truth, i) => el("tr", {}, el("th", { text: truth }),
+      ...labels.map((predicted, j) => {
+        const count = ((confusion.matrix || [])[i] || [])[j] || 0;
+        const cell = el("td", { className: "mono" + (count ? " clickable" + (i === j ? " diag" : " off") : ""), text: String(count),
+          "data-truth": truth, "data-predicted": predicted, title: count ? "show these samples" : "" });
+        if (count) cell.addEventListener("click", () => goto(truth, predicted));
+        return cell;
+      }))));
+  const outcomeLinks = el("div", { className: "row" }, ...["tp", "fp", "fn"].map((o) => {
+    const a = el("button", { text: "samples with " + o.toUpperCase() });
+    a.addEventListener("click", () => {
+      Object.assign(state.filter, { view: "", tag: "", field: "", cls: "", evalKey: current, outcome: o, truth: "", predicted: "", offset: 0 });
+      location.hash = "#/";
+    });
+    return a;
+  }));
+  const params = Object.entries(run.parameters || {}).map(([k, v]) => k + "=" + String(v)).join(" · ");
+  main.replaceChildren(list, el("div", { className: "panel" },
+    el("h3", { text: "Run " + current + " (" + (run.kind || "") + ")" }),
+    el("div", { className: "muted mono", text: "commit " + String(run.commit || "").slice(0, 7) + " · fields " +
+      JSON.stringify(run.fields || {}) + (run.frozen ? " · frozen set " + run.frozen.name : "") + " · " + params }),
+    el("h3", { text: "Summary" }), summary, outcomeLinks,
+    el("h3", { text: "Per class" }), perClass,
+    el("h3", { text: "Confusion matrix (click a cell for its samples)" }), matrix));
+}
+
 // ---------- routing ----------
 
 async function route() {
@@ -765,10 +855,13 @@ async function route() {
     await showSample(decodeURIComponent(hash.slice("#/sample/".length)));
   } else if (hash.startsWith("#/commit")) {
     await showCommit();
+  } else if (hash.startsWith("#/eval")) {
+    await showEvaluations(hash.startsWith("#/eval/") ? decodeURIComponent(hash.slice("#/eval/".length)) : "");
   } else {
     await showGrid();
   }
-  document.body.dataset.page = hash.startsWith("#/sample/") ? "sample" : hash.startsWith("#/commit") ? "commit" : "grid";
+  document.body.dataset.page = hash.startsWith("#/sample/") ? "sample" : hash.startsWith("#/commit") ? "commit"
+    : hash.startsWith("#/eval") ? "eval" : "grid";
 }
 
 window.addEventListener("hashchange", route);
