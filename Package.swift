@@ -15,9 +15,21 @@ let package = Package(
     .executable(name: "cairn-bench", targets: ["CairnBench"]),
     .library(name: "CairnCore", targets: ["CairnCore"]),
   ],
+  traits: [
+    .trait(
+      name: "App",
+      description: "The `cairn app` command: a local web app on Hummingbird (target CairnApp)."
+    ),
+    .default(enabledTraits: ["App"]),
+  ],
   dependencies: [
     .package(url: "https://github.com/apple/swift-argument-parser", exact: "1.8.2"),
     .package(url: "https://github.com/apple/swift-crypto", exact: "3.12.3"),
+    .package(url: "https://github.com/apple/swift-http-types", exact: "1.8.0"),
+    .package(url: "https://github.com/apple/swift-log", exact: "1.16.2"),
+    .package(url: "https://github.com/apple/swift-nio", exact: "2.101.3"),
+    .package(
+      url: "https://github.com/hummingbird-project/hummingbird", exact: "2.28.1", traits: []),
   ],
   targets: [
     .systemLibrary(
@@ -70,11 +82,25 @@ let package = Package(
       swiftSettings: swiftSettings
     ),
     .target(
+      name: "CairnApp",
+      dependencies: [
+        "CairnCore",
+        "GitStore",
+        .product(name: "HTTPTypes", package: "swift-http-types"),
+        .product(name: "Hummingbird", package: "hummingbird"),
+        .product(name: "Logging", package: "swift-log"),
+        .product(name: "NIOCore", package: "swift-nio"),
+      ],
+      resources: [.copy("Web")],
+      swiftSettings: swiftSettings
+    ),
+    .target(
       name: "CairnCLI",
       dependencies: [
         "CairnCore",
         "Evaluation",
         "GitStore",
+        .target(name: "CairnApp", condition: .when(traits: ["App"])),
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ],
       swiftSettings: swiftSettings
@@ -121,6 +147,11 @@ let package = Package(
     .testTarget(
       name: "CurationTests",
       dependencies: ["Curation", "CairnTestSupport"],
+      swiftSettings: swiftSettings
+    ),
+    .testTarget(
+      name: "CairnAppTests",
+      dependencies: ["CairnCore", "CairnTestSupport"],
       swiftSettings: swiftSettings
     ),
     .testTarget(

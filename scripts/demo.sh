@@ -10,3 +10,4 @@ target="${1:-$(mktemp -d)/cairn-demo}"
 .build/release/cairn demo "$target"
 echo
 echo "Repository left in $target; try: .build/release/cairn -C $target log"
+echo "or browse and annotate it: .build/release/cairn -C $target app --open"

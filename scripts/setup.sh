@@ -3,7 +3,9 @@
 set -euo pipefail
 
 needed=()
-for package in libgit2-dev pkg-config zlib1g-dev libpng-dev libturbojpeg0-dev git; do
+# chromium and chromium-driver: headless browser tests of the web app (`cairn app`).
+for package in libgit2-dev pkg-config zlib1g-dev libpng-dev libturbojpeg0-dev git chromium \
+  chromium-driver; do
   if ! dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed"; then
     needed+=("$package")
   fi

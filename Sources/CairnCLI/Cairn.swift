@@ -24,7 +24,7 @@ public struct Cairn: AsyncParsableCommand {
       Remote.self, Fetch.self, Pull.self, Push.self, Eval.self, Embed.self, Score.self, Select.self,
       Map.self,
       Demo.self,
-    ]
+    ] + appCommands
   )
 
   public init() {}
@@ -51,6 +51,14 @@ public struct Cairn: AsyncParsableCommand {
     }
   }
 }
+
+#if App
+/// The `app` subcommand, built with the `App` trait (the default).
+private let appCommands: [any ParsableCommand.Type] = [Cairn.AppCommand.self]
+#else
+/// Without the `App` trait the CLI has no `app` subcommand and no HTTP stack.
+private let appCommands: [any ParsableCommand.Type] = []
+#endif
 
 /// Options every repository command shares.
 struct RepositoryOptions: ParsableArguments {
