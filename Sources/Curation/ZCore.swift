@@ -54,10 +54,10 @@ package struct ZCoreParameters: Sendable, Equatable {
 /// Each draw picks `sampleDimension` distinct dimensions and a point whose coordinates follow
 /// the triangular distribution (min, median, max) of each dimension; the sample nearest to it
 /// by L1 distance in that subspace gains 1, and that sample's `redundancyNeighbours` nearest
-/// other samples (L1, same subspace) lose d⁻ᵉ / Σ d⁻ᵉ each, or, when the covering sample has
-/// exact duplicates in the subspace, one member of that tied group (chosen uniformly, the
-/// covering sample included, as the reference's unstable sort leaves it) loses 1. Scores start at uniform noise and are min–max normalised to [0, 1];
-/// higher means more worth labelling.
+/// other samples (L1, same subspace; equal distances in an arbitrary order) lose d⁻ᵉ / Σ d⁻ᵉ
+/// each, or, when the covering sample has exact duplicates in the subspace, one of those copies
+/// (chosen uniformly, never the covering sample itself) loses 1. Scores start at uniform noise
+/// and are min–max normalised to [0, 1]; higher means more worth labelling.
 package enum ZCore {
   /// The most chunks the draws are split into; each chunk has its own generator and score
   /// array, summed in chunk order, so the result does not depend on the thread count.
@@ -229,12 +229,14 @@ struct ZCoreDrawer {
       point[slot] = columns.values[chosen[slot] * columns.stride + covering]
     }
     l1Distances()
-    // The redundancy neighbours: the smallest (distance, index) keys of the other samples.
+    // The redundancy neighbours: the smallest keys (distance, then a tag that orders equal
+    // distances arbitrarily, as numpy's unstable sort does) of the other samples.
+    let order = TieOrder(salt: UInt32(truncatingIfNeeded: random.next()))
     var keyCount = 0
     distances.withUnsafeBufferPointer { distances in
       keys.withUnsafeMutableBufferPointer { keys in
         for index in 0..<count where index != covering {
-          keys[keyCount] = UInt64(distances[index].bitPattern) << 32 | UInt64(index)
+          keys[keyCount] = UInt64(distances[index].bitPattern) << 32 | UInt64(order.tag(index))
           keyCount += 1
         }
         let neighbours = min(parameters.redundancyNeighbours, keyCount)
@@ -247,16 +249,12 @@ struct ZCoreDrawer {
     for slot in 1..<max(1, neighbours) where keys[slot] < keys[closest] { closest = slot }
     let closestDistance = Double(Float(bitPattern: UInt32(keys[closest] >> 32)))
     if closestDistance == 0 {
-      // The reference sorts the distances (numpy's unstable argsort), drops the first and
-      // penalises the second: with exact duplicates both are arbitrary members of the tied
-      // group, the covering sample included. Model that as a uniform choice in the group.
-      var tied = 0
-      for index in 0..<count where distances[index] == 0 && index != covering { tied += 1 }
-      var choice = random.below(tied + 1)
-      if choice == tied {
-        scores[covering] -= 1
-        return
-      }
+      // Exact copies of the covering sample: the sample itself is dropped and one copy, chosen
+      // uniformly, loses 1 (the reference takes whichever copy numpy's sort puts first, an
+      // order that depends on the numpy build; see `ReferencePorts.zcore`).
+      var copies = 0
+      for index in 0..<count where distances[index] == 0 && index != covering { copies += 1 }
+      var choice = random.below(copies)
       for index in 0..<count where distances[index] == 0 && index != covering {
         if choice == 0 {
           scores[index] -= 1
@@ -274,7 +272,7 @@ struct ZCoreDrawer {
       total += weight
     }
     for slot in 0..<neighbours {
-      scores[Int(keys[slot] & 0xFFFF_FFFF)] -= weights[slot] / total
+      scores[order.index(keys[slot])] -= weights[slot] / total
     }
   }
 
@@ -351,6 +349,37 @@ struct ZCoreDrawer {
       return result
     }
     return pow(base, exponent)
+  }
+}
+
+/// A per-draw order among samples at equal distance: each index maps to a 32-bit tag by a
+/// bijection salted from the draw's generator, and keys sort by tag after distance.
+///
+/// Breaking ties by index would always favour the first rows of the dataset whenever more
+/// samples share the distance at the `redundancyNeighbours` boundary than fit (common on
+/// integer embeddings such as raw pixels); the reference's numpy sort leaves that order
+/// arbitrary, and so does this.
+struct TieOrder {
+  /// An odd multiplier (the 32-bit golden ratio), invertible modulo 2³².
+  static let multiplier: UInt32 = 0x9E37_79B1
+  /// The inverse of `multiplier` modulo 2³², by Newton's iteration (each step doubles the
+  /// correct low bits, from 3 to more than 32).
+  static let inverse: UInt32 = {
+    var inverse = multiplier
+    for _ in 0..<4 { inverse = inverse &* (2 &- multiplier &* inverse) }
+    return inverse
+  }()
+
+  let salt: UInt32
+
+  /// The tag of sample `index` (below 2³²).
+  func tag(_ index: Int) -> UInt32 {
+    (UInt32(truncatingIfNeeded: index) ^ salt) &* Self.multiplier
+  }
+
+  /// The sample index in the low 32 bits of `key`.
+  func index(_ key: UInt64) -> Int {
+    Int((UInt32(truncatingIfNeeded: key) &* Self.inverse) ^ salt)
   }
 }
 
