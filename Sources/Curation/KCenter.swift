@@ -50,11 +50,7 @@ package enum KCenter {
     _ embeddings: EmbeddingMatrix, budget: Int, initial: [Int] = [], candidates: [Int]? = nil,
     metric: KCenterMetric = .euclidean
   ) -> [KCenterPick] {
-    let labelled = Set(initial)
-    var seen = Set<Int>()
-    let pool = (candidates ?? Array(0..<embeddings.count)).filter {
-      !labelled.contains($0) && seen.insert($0).inserted
-    }
+    let pool = candidatePool(count: embeddings.count, initial: initial, candidates: candidates)
     guard budget > 0, !pool.isEmpty else { return [] }
     let space = MetricSpace(embeddings, metric: metric)
     var nearest = [Double](repeating: .infinity, count: pool.count)
@@ -82,6 +78,16 @@ package enum KCenter {
       space.lower(&nearest, pool: pool, toward: pool[best])
     }
     return picks
+  }
+}
+
+/// The samples a coverage strategy may pick: `candidates` (nil: every sample) without the
+/// `initial` (labelled) ones and without repeats, in their given order.
+func candidatePool(count: Int, initial: [Int], candidates: [Int]?) -> [Int] {
+  let labelled = Set(initial)
+  var seen = Set<Int>()
+  return (candidates ?? Array(0..<count)).filter {
+    !labelled.contains($0) && seen.insert($0).inserted
   }
 }
 

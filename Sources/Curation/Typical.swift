@@ -48,10 +48,7 @@ package enum Typical {
     seed: UInt64 = 0
   ) -> [TypicalPick] {
     let labelled = Set(initial)
-    var seen = Set<Int>()
-    let pool = (candidates ?? Array(0..<embeddings.count)).filter {
-      !labelled.contains($0) && seen.insert($0).inserted
-    }
+    let pool = candidatePool(count: embeddings.count, initial: initial, candidates: candidates)
     guard budget > 0, !pool.isEmpty else { return [] }
     let members = labelled.sorted() + pool
     let clusterCount = max(1, min(labelled.count + budget, maximumClusters, members.count))

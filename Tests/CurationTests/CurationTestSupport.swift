@@ -1,7 +1,8 @@
 import CairnTestSupport
-import Curation
 import Foundation
 import Testing
+
+@testable import Curation
 
 /// The tests' seeded generator.
 typealias TestGenerator = TestRandom
@@ -265,4 +266,19 @@ struct DigitsReference: Sendable {
       embeddings: embeddings, distances: InputDistances(embeddings), labels: labels,
       map: (0..<count).map { (flat[2 * $0], flat[2 * $0 + 1]) }, trustworthiness: trust)
   }
+}
+
+/// The entries of a sparse matrix keyed by `row × count + column`, and the keys whose mirror
+/// entry (column, row) is missing or different.
+func entriesAndAsymmetry(_ rows: SparseRows) -> (entries: [Int: Double], asymmetric: [Int]) {
+  var entries: [Int: Double] = [:]
+  for row in 0..<rows.count {
+    for entry in rows.offsets[row]..<rows.offsets[row + 1] {
+      entries[row * rows.count + rows.columns[entry]] = rows.values[entry]
+    }
+  }
+  let asymmetric = entries.compactMap { key, value in
+    entries[(key % rows.count) * rows.count + key / rows.count] != value ? key : nil
+  }
+  return (entries, asymmetric)
 }

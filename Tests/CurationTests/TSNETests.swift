@@ -20,15 +20,7 @@ import Testing
   @Test func affinitiesAreSymmetricAndSumToOne() {
     let (matrix, _) = labelledClusters(count: 60, dimension: 8, clusters: 3, seed: 5)
     let p = TSNE.affinities(matrix, perplexity: 5)
-    var entries: [Int: Double] = [:]
-    for row in 0..<p.count {
-      for entry in p.offsets[row]..<p.offsets[row + 1] {
-        entries[row * p.count + p.columns[entry]] = p.values[entry]
-      }
-    }
-    let asymmetric = entries.filter { key, value in
-      entries[(key % p.count) * p.count + key / p.count] != value
-    }
+    let (entries, asymmetric) = entriesAndAsymmetry(p)
     #expect(asymmetric.isEmpty)
     #expect(abs(p.values.reduce(0, +) - 1) < 1e-12)
     #expect(entries[0] == nil, "no point is its own neighbour")

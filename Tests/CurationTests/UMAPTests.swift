@@ -28,20 +28,15 @@ import Testing
   @Test func theFuzzyGraphIsSymmetricAndHoldsEachNearestNeighbour() {
     let (matrix, _) = labelledClusters(count: 60, dimension: 8, clusters: 3, seed: 5)
     let graph = UMAP.fuzzyGraph(matrix, neighbours: 6)
-    var entries: [Int: Double] = [:]
-    for row in 0..<graph.count {
-      for entry in graph.offsets[row]..<graph.offsets[row + 1] {
-        entries[row * graph.count + graph.columns[entry]] = graph.values[entry]
-      }
-    }
-    let asymmetric = entries.filter { key, value in
-      entries[(key % graph.count) * graph.count + key / graph.count] != value
-    }
+    let (entries, asymmetric): ([Int: Double], [Int]) = entriesAndAsymmetry(graph)
     let outOfRange = entries.values.filter { $0 <= 0 || $0 > 1 + 1e-12 }
     #expect(asymmetric.isEmpty)
     #expect(outOfRange.isEmpty)
     let nearest = EuclideanNeighbours.nearest(matrix, k: 1)
-    let notOne = (0..<60).filter { abs((entries[$0 * 60 + nearest.indices[$0]] ?? 0) - 1) > 1e-12 }
+    let notOne = (0..<60).filter { (row: Int) -> Bool in
+      let membership: Double = entries[row * 60 + nearest.indices[row]] ?? 0
+      return abs(membership - 1) > 1e-12
+    }
     #expect(notOne.isEmpty, "membership 1 to the nearest neighbour")
   }
 
