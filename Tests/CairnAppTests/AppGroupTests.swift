@@ -172,6 +172,13 @@ struct AppGroupBrowserTests {
         "const e = document.getElementById('group-error'); return !!e && e.textContent.includes('Spaceship')"
       )
       #expect(try dir.read(FormatV1.labelPath(field: "gt", key: GroupFixture.rigCloud)) == before)
+
+      // A camera's 2-D boxes are edited in the plain sample view.
+      try await browser.click(".edit-boxes[data-slice='right']")
+      try await browser.wait(
+        for: "the plain sample view",
+        "return !!document.getElementById('overlay') && !document.getElementById('bev')"
+          + " && document.getElementById('sample-key').textContent === 'rig/image_3/000000.png'")
     }
   }
 

@@ -284,7 +284,7 @@ async function showSample(key) {
     return;
   }
   // A sample of a multimodal group opens the group view (groups.js).
-  if (sample.group && typeof showGroup === "function") { await showGroup(sample); return; }
+  if (sample.group && typeof showGroup === "function" && await showGroup(sample)) return;
   const fields = detectionFields();
   const keepField = editor.sample && fields.includes(editor.field) ? editor.field : "";
   editor.sample = sample;

@@ -16,6 +16,7 @@ const groupView = {
   drag: null,
   busy: false,
   error: "",
+  plainKey: "",    // a sample to show in the plain sample view once
   currentClass: "",
   points: null,    // Float32Array of (right, forward, up) per point, in metres
   pointsTotal: 0,
@@ -131,8 +132,10 @@ function normalAngle(a) {
 
 // ---------- loading ----------
 
-// Shows the group of `sample` (called by showSample in app.js for a sample with a group).
+// Shows the group of `sample` (called by showSample in app.js for a sample with a group);
+// false when the plain sample view was asked for instead (to edit an image's 2-D boxes).
 async function showGroup(sample, field) {
+  if (groupView.plainKey === sample.key) { groupView.plainKey = ""; return false; }
   const main = document.getElementById("main");
   let group;
   try {
@@ -140,7 +143,7 @@ async function showGroup(sample, field) {
       (field ? "&field=" + encodeURIComponent(field) : ""));
   } catch (error) {
     main.replaceChildren(el("div", { className: "error", text: error.describe ? error.describe() : String(error) }));
-    return;
+    return true;
   }
   const samePointCloud = groupView.group && group.points && groupView.group.points &&
     groupView.group.points.url === group.points.url &&
@@ -160,6 +163,13 @@ async function showGroup(sample, field) {
   renderGroup();
   if (!samePointCloud && group.points) await loadPoints();
   else drawBev();
+  return true;
+}
+
+// Opens the plain sample view of `key`, where its 2-D boxes are edited.
+function showPlainSample(key) {
+  groupView.plainKey = key;
+  showSample(key);
 }
 
 function sliceEntry(name) {
@@ -231,7 +241,8 @@ function renderGroup() {
     const stage = el("div", { className: "group-stage" }, image, overlay);
     const caption = el("figcaption", {},
       el("strong", { text: slice.name }), " ",
-      el("a", { href: "#/sample/" + encodeURIComponent(slice.key), className: "mono muted", text: slice.key }),
+      el("span", { className: "mono", text: slice.key }), " ",
+      el("button", { className: "edit-boxes", "data-slice": slice.name, text: "Edit 2-D boxes", onclick: () => showPlainSample(slice.key) }),
       group.view.cameras[slice.name] ? null : el("span", { className: "muted", text: " · no projection" }));
     cameras.append(el("figure", { className: "group-slice", "data-slice": slice.name }, stage, caption));
   }
