@@ -124,6 +124,11 @@ struct AppResponder: HTTPResponder {
       return asset(String(path.dropFirst("/static/".count))) ?? Self.text(404, "not found")
     case (.get, _) where path.hasPrefix("/media/"):
       return media(path.dropFirst("/media/".count))
+    case (.get, _) where path.hasPrefix("/points/"):
+      return points(path.dropFirst("/points/".count), query: query)
+    case (.get, "/api/group"):
+      guard let key = query["key"] else { throw APIError(status: 400, "give ?key=") }
+      return Self.json(200, try await store.group(key: key, field: query["field"]))
     case (.get, "/api/info"):
       return Self.json(200, try await store.info())
     case (.get, "/api/samples"):

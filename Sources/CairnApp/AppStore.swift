@@ -68,7 +68,7 @@ actor AppStore {
     index = try CairnRepository.open(from: root).sampleIndex()
   }
 
-  private func open() throws(APIError) -> CairnRepository {
+  func open() throws(APIError) -> CairnRepository {
     do {
       return try CairnRepository.open(from: root)
     } catch {
@@ -76,7 +76,7 @@ actor AppStore {
     }
   }
 
-  private func attempt<T>(_ body: (CairnRepository) throws(CairnError) -> T) throws(APIError) -> T {
+  func attempt<T>(_ body: (CairnRepository) throws(CairnError) -> T) throws(APIError) -> T {
     let repository = try open()
     do {
       return try body(repository)
@@ -152,7 +152,7 @@ actor AppStore {
     return sampleJSON(key: key, repository: repository)
   }
 
-  private func sampleJSON(key: String, repository: CairnRepository) -> JSONValue {
+  func sampleJSON(key: String, repository: CairnRepository) -> JSONValue {
     do {
       let details = try repository.sampleDetails(key: key)
       let media = details.record.media
@@ -168,6 +168,7 @@ actor AppStore {
         "tags": .array(details.record.tags.map { .string($0) }),
         "fields": .object(details.record.fields),
         "labels": .object(details.labels.mapValues { .array($0) }),
+        "group": details.record.group?.json ?? .null,
       ])
     } catch {
       return .object(["key": .string(key), "error": .string(error.message)])

@@ -283,6 +283,8 @@ async function showSample(key) {
     main.replaceChildren(el("div", { className: "error", text: error.describe ? error.describe() : String(error) }));
     return;
   }
+  // A sample of a multimodal group opens the group view (groups.js).
+  if (sample.group && typeof showGroup === "function" && await showGroup(sample)) return;
   const fields = detectionFields();
   const keepField = editor.sample && fields.includes(editor.field) ? editor.field : "";
   editor.sample = sample;
