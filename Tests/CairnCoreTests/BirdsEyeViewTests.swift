@@ -11,6 +11,7 @@ import Testing
 
   static func kittiGroup() throws -> GroupRecord {
     let toCamera = try #require(Matrix4x4(rows: Self.veloToCamera))
+    let fromCamera: Matrix4x4 = try #require(toCamera.inverse())
     let projection = try #require(
       Matrix3x4(rows: [[700, 0, 600, 45], [0, 700, 180, 0], [0, 0, 1, 0.005]]))
     return GroupRecord(
@@ -20,7 +21,7 @@ import Testing
           sample: "image_2/000001.png", calibration: SliceCalibration(projection: projection)),
         "pcd": GroupRecord.Slice(
           sample: "velodyne/000001.bin",
-          calibration: SliceCalibration(extrinsics: try #require(toCamera.inverse()))),
+          calibration: SliceCalibration(extrinsics: fromCamera)),
       ], defaultSlice: "left")
   }
 
