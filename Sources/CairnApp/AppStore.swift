@@ -20,7 +20,9 @@ struct APIError: Error {
     switch error.code {
     case .notFound: status = 404
     case .invalidInput, .validationFailed: status = 422
-    case .locked, .concurrentUpdate, .nothingToCommit, .conflicts, .protectedReference: status = 409
+    case .locked, .concurrentUpdate, .nothingToCommit, .conflicts, .protectedReference,
+      .alreadyExists:
+      status = 409
     default: status = 500
     }
     self.init(status: status, error.message, violations: error.violations)
@@ -50,6 +52,8 @@ struct SampleFilter: Hashable {
   var outcome: String?
   var truth: String?
   var predicted: String?
+  /// Only the samples last selected on the map.
+  var selection = false
 }
 
 /// The app's view of one working tree: every read and write goes through this actor, which
@@ -57,18 +61,23 @@ struct SampleFilter: Hashable {
 /// keeps the in-memory sample index in step with the edits it makes.
 actor AppStore {
   let root: String
-  private var index: SampleIndex
+  var index: SampleIndex
   /// Bumped by every write, so cached view results are recomputed after it.
-  private var generation = 0
+  var generation = 0
+  /// The keys last selected on the map (`PUT /api/selection`), which the grid can show.
+  var selection: Set<String> = []
+  /// How many times the sample index was built (at start and by each reload): paging and
+  /// filtering never rebuild it.
+  private(set) var indexBuilds = 1
   private var viewCache: [String: (generation: Int, keys: [String])] = [:]
-  private var filterCache: (filter: SampleFilter, generation: Int, positions: [Int])?
+  var filterCache: (filter: SampleFilter, generation: Int, positions: [Int])?
 
   init(root: String) throws(CairnError) {
     self.root = root
     index = try CairnRepository.open(from: root).sampleIndex()
   }
 
-  private func open() throws(APIError) -> CairnRepository {
+  func open() throws(APIError) -> CairnRepository {
     do {
       return try CairnRepository.open(from: root)
     } catch {
@@ -76,7 +85,7 @@ actor AppStore {
     }
   }
 
-  private func attempt<T>(_ body: (CairnRepository) throws(CairnError) -> T) throws(APIError) -> T {
+  func attempt<T>(_ body: (CairnRepository) throws(CairnError) -> T) throws(APIError) -> T {
     let repository = try open()
     do {
       return try body(repository)
@@ -184,6 +193,9 @@ actor AppStore {
       positions = try viewKeys(view).compactMap { index.position(of: $0) }
     } else {
       positions = Array(index.summaries.indices)
+    }
+    if filter.selection {
+      positions = positions.filter { selection.contains(index.summaries[$0].key) }
     }
     if let tag = filter.tag, !tag.isEmpty {
       positions = positions.filter { index.summaries[$0].tags.contains(tag) }
@@ -332,10 +344,11 @@ actor AppStore {
       try repository.sampleIndex()
     }
     generation += 1
+    indexBuilds += 1
     return .object(["samples": .int(Int64(index.summaries.count))])
   }
 
-  private func refresh(_ key: String) throws(APIError) {
+  func refresh(_ key: String) throws(APIError) {
     generation += 1
     let summary = try attempt { (repository) throws(CairnError) -> SampleSummary? in
       try repository.sampleSummary(key: key)

@@ -11,11 +11,13 @@ import Testing
 struct AppBrowserTests {
   /// Runs `body` with a served fixture repository and a browser signed in to it.
   private func withBrowser(
+    prepare: (TemporaryDirectory) throws -> Void = { _ in },
     _ body: (TemporaryDirectory, AppProcess, WebDriver) async throws -> Void
   ) async throws {
     guard let tools = try WebDriver.available() else { return }
     let dir = try AppFixture.make()
     defer { dir.remove() }
+    try prepare(dir)
     let app = try AppProcess(in: dir.path)
     defer { app.stop() }
     let browser = try await WebDriver(browser: tools.browser, driverPath: tools.driver)
@@ -180,6 +182,86 @@ struct AppBrowserTests {
       let keys = try await browser.execute(
         "return [...document.querySelectorAll('#grid .card')].map(c => c.dataset.key)")
       #expect(keys == .array([.string("img1.png")]))
+    }
+  }
+
+  @Test func aLassoOnTheMapSavesExactlyItsClusterAsAView() async throws {
+    try await withBrowser(prepare: AppFixture.addClusteredMap) { dir, app, browser in
+      try await browser.navigate(app.base + "/#/map/clusters")
+      try await browser.wait(
+        for: "the map", "return !!document.querySelector('#map-canvas[data-loaded]')")
+      try await browser.execute(
+        "const s = document.getElementById('map-color'); s.value = 'labels.ground_truth';"
+          + "s.dispatchEvent(new Event('change'));")
+      try await browser.wait(
+        for: "the colours",
+        "return document.querySelectorAll('#map-legend li').length === 3 && !!mapPage.data.values")
+      // Where the cluster's points are on screen, from the page's own layout.
+      let located = try await browser.execute(
+        "const r = document.getElementById('map-canvas').getBoundingClientRect();"
+          + "const c = document.getElementById('map-canvas');"
+          + "const k = r.width / c.width;"
+          + "return mapPage.data.keys.map((key, i) => [key, r.left + screenX(i) * k, r.top + screenY(i) * k]);"
+      )
+      var cluster: [(Double, Double)] = []
+      var others: [(Double, Double)] = []
+      for entry in located.array ?? [] {
+        let parts = entry.array ?? []
+        guard parts.count == 3, let key = parts[0].string, let x = parts[1].number,
+          let y = parts[2].number
+        else { continue }
+        if AppFixture.carCluster.contains(key) {
+          cluster.append((x, y))
+        } else {
+          others.append((x, y))
+        }
+      }
+      #expect(cluster.count == AppFixture.carCluster.count)
+      // A free-hand loop around the cluster: a circle through its farthest point, plus a margin.
+      let centre = (
+        cluster.map(\.0).reduce(0, +) / Double(cluster.count),
+        cluster.map(\.1).reduce(0, +) / Double(cluster.count)
+      )
+      let reach = cluster.map { hypot($0.0 - centre.0, $0.1 - centre.1) }.max() ?? 0
+      let radius = reach + 12
+      let nearestOther = others.map { hypot($0.0 - centre.0, $0.1 - centre.1) }.min() ?? .infinity
+      #expect(nearestOther > radius + 5, "the clusters overlap on screen")
+      // Pressed inside the canvas: the loop starts on the side facing the canvas's middle.
+      let middle = try await browser.execute(
+        "const r = document.getElementById('map-canvas').getBoundingClientRect();"
+          + "return [r.left + r.width / 2, r.top + r.height / 2];")
+      let canvasMiddle = (middle.array ?? []).compactMap(\.number)
+      let start =
+        canvasMiddle.count == 2 ? atan2(canvasMiddle[1] - centre.1, canvasMiddle[0] - centre.0) : 0
+      let loop = (0...24).map { step -> (Double, Double) in
+        let angle = start + Double(step) / 24 * 2 * Double.pi
+        return (centre.0 + radius * cos(angle), centre.1 + radius * sin(angle))
+      }
+      try await browser.trace(loop)
+      try await browser.wait(
+        for: "the selection",
+        "return document.getElementById('map-count').dataset.count === arguments[0]",
+        [.string(String(AppFixture.carCluster.count))])
+      try await browser.saveScreenshot("map.png")
+      try await browser.type("#map-view-name", "map-pick")
+      try await browser.click("#map-save-view")
+      try await browser.wait(
+        for: "the saved view",
+        "const r = document.getElementById('map-result'); return !!r && !!r.querySelector('.ok')")
+      let applied = try CommandRunner.cairn(["view", "apply", "map-pick"], in: dir.path)
+      #expect(applied.exitCode == 0, "\(applied)")
+      let keys = applied.stdout.split(separator: "\n").map(String.init)
+      #expect(keys == AppFixture.carCluster)
+
+      try await browser.click("#map-show")
+      try await browser.wait(
+        for: "the selection in the grid",
+        "return document.body.dataset.page === 'grid' && !!document.querySelector('#grid[data-loaded]')"
+          + " && !!document.getElementById('filter-selection')")
+      let shown = try await browser.execute(
+        "return [...document.querySelectorAll('#grid .card')].map(c => c.dataset.key)")
+      let shownKeys = (shown.array ?? []).compactMap(\.string)
+      #expect(shownKeys == AppFixture.carCluster)
     }
   }
 

@@ -5,7 +5,7 @@
 
 const state = {
   info: null,
-  filter: { view: "", tag: "", field: "", cls: "", evalKey: "", outcome: "", truth: "", predicted: "", offset: 0, limit: 60 },
+  filter: { view: "", tag: "", field: "", cls: "", evalKey: "", outcome: "", truth: "", predicted: "", selection: false, offset: 0, limit: 60 },
   evals: null,
   pageKeys: [],
   total: 0,
@@ -132,7 +132,7 @@ async function refreshChangeCount() {
 }
 
 function setActiveNav(name) {
-  for (const id of ["nav-samples", "nav-eval", "nav-commit"]) {
+  for (const id of ["nav-samples", "nav-eval", "nav-map", "nav-commit"]) {
     document.getElementById(id).classList.toggle("active", id === "nav-" + name);
   }
 }
@@ -170,6 +170,13 @@ async function showGrid() {
     ...[["", "any outcome"], ["tp", "true positives"], ["fp", "false positives"], ["fn", "false negatives"]]
       .map(([v, t]) => option(v, t, v === f.outcome)));
   if (f.outcome === "cell") outcomes.append(option("cell", "cell " + f.truth + " → " + f.predicted, true));
+  // The samples selected on the map (#/map), until cleared.
+  const selection = f.selection ? el("span", { className: "chip branch", id: "filter-selection", text: "map selection" }) : null;
+  if (selection) {
+    const x = el("button", { title: "show every sample", text: "×" });
+    x.addEventListener("click", () => { f.selection = false; f.offset = 0; showGrid(); });
+    selection.append(x);
+  }
   const onChange = () => {
     f.view = views.value; f.tag = tags.value; f.field = fields.value; f.cls = classes.value;
     f.evalKey = evals.value; f.outcome = evals.value ? outcomes.value : "";
@@ -194,7 +201,7 @@ async function showGrid() {
     el("div", { className: "toolbar" },
       el("label", {}, "View", views), el("label", {}, "Tag", tags),
       el("label", {}, "Field", fields), el("label", {}, "Class", classes),
-      el("label", {}, "Evaluation", evals, outcomes),
+      el("label", {}, "Evaluation", evals, outcomes), selection,
       prev, counter, next, reload,
       el("span", { className: "legend" }, el("span", { className: "gt", text: "▭ ground truth" }),
         el("span", { className: "pred", text: "┅ predictions" }))),
@@ -204,6 +211,7 @@ async function showGrid() {
   if (f.tag) query.set("tag", f.tag);
   if (f.cls) query.set("class", f.cls);
   if (f.field) query.set("field", f.field);
+  if (f.selection) query.set("selection", "1");
   if (f.evalKey) {
     query.set("eval", f.evalKey);
     if (f.outcome) query.set("outcome", f.outcome);
@@ -855,13 +863,15 @@ async function route() {
     await showSample(decodeURIComponent(hash.slice("#/sample/".length)));
   } else if (hash.startsWith("#/commit")) {
     await showCommit();
+  } else if (hash.startsWith("#/map")) {
+    await showMap(hash.startsWith("#/map/") ? decodeURIComponent(hash.slice("#/map/".length)) : "");
   } else if (hash.startsWith("#/eval")) {
     await showEvaluations(hash.startsWith("#/eval/") ? decodeURIComponent(hash.slice("#/eval/".length)) : "");
   } else {
     await showGrid();
   }
   document.body.dataset.page = hash.startsWith("#/sample/") ? "sample" : hash.startsWith("#/commit") ? "commit"
-    : hash.startsWith("#/eval") ? "eval" : "grid";
+    : hash.startsWith("#/eval") ? "eval" : hash.startsWith("#/map") ? "map" : "grid";
 }
 
 window.addEventListener("hashchange", route);
