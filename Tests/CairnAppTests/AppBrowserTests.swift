@@ -173,6 +173,12 @@ struct AppBrowserTests {
         "return [...document.querySelectorAll('#eval-classes td:first-child')].map(t => t.textContent)"
       )
       #expect(classes.array?.compactMap(\.string).contains("car") == true, "\(classes)")
+      let curve = try await browser.execute(
+        "const c = document.querySelector('#eval-curves polyline[data-class=car]');"
+          + "return c ? c.getAttribute('points').split(' ').length : 0")
+      #expect((curve.int ?? 0) >= 2, "\(curve)")
+      try await browser.execute(
+        "document.getElementById('eval-curves').scrollIntoView({block: 'end'})")
       try await browser.saveScreenshot("evaluation.png")
       try await browser.click("#eval-confusion td[data-truth='car'][data-predicted='car']")
       try await browser.wait(

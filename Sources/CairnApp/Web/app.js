@@ -844,7 +844,50 @@ async function showEvaluations(key) {
       JSON.stringify(run.fields || {}) + (run.frozen ? " · frozen set " + run.frozen.name : "") + " · " + params }),
     el("h3", { text: "Summary" }), summary, outcomeLinks,
     el("h3", { text: "Per class" }), perClass,
-    el("h3", { text: "Confusion matrix (click a cell for its samples)" }), matrix));
+    el("h3", { text: "Confusion matrix (click a cell for its samples)" }), matrix,
+    ...prCurves(run)));
+}
+
+// Precision–recall curves per class (run.json `curves`, stored by detection runs), as SVG.
+function prCurves(run) {
+  if (run.kind !== "detections") return [];
+  const title = el("h3", { text: "Precision–recall" + (run.curves ? " at IoU " + run.curves.iou : "") });
+  if (!run.curves) {
+    return [title, el("div", { className: "muted", id: "eval-curves-none",
+      text: "This run stores no curve points (it was made before they were stored): run cairn eval detections again." })];
+  }
+  const colors = ["#2563eb", "#f97316", "#16a34a", "#dc2626", "#9333ea", "#0891b2", "#ca8a04", "#db2777"];
+  const W = 280, H = 280, left = 44, top = 12, size = 220;
+  const plot = svg("svg", { id: "eval-curves", viewBox: "0 0 " + W + " " + H, width: W, height: H, class: "curves" });
+  const px = (recall) => left + recall * size, py = (precision) => top + (1 - precision) * size;
+  for (let t = 0; t <= 5; t++) {
+    const v = t / 5;
+    plot.append(svg("line", { x1: px(0), y1: py(v), x2: px(1), y2: py(v), class: "grid-line" }),
+      svg("line", { x1: px(v), y1: py(0), x2: px(v), y2: py(1), class: "grid-line" }),
+      svg("text", { x: left - 6, y: py(v) + 4, "text-anchor": "end", text: v.toFixed(1) }),
+      svg("text", { x: px(v), y: top + size + 16, "text-anchor": "middle", text: v.toFixed(1) }));
+  }
+  plot.append(svg("text", { x: left + size / 2, y: top + size + 34, "text-anchor": "middle", text: "recall" }),
+    svg("text", { x: 12, y: top + size / 2, transform: "rotate(-90 12 " + (top + size / 2) + ")", "text-anchor": "middle", text: "precision" }));
+  const ap = new Map((run.classes || []).map((row) => [row.name, row.ap]));
+  const legend = el("ul", { className: "map-legend", id: "eval-curves-legend" });
+  run.curves.classes.forEach((curve, index) => {
+    const color = colors[index % colors.length];
+    const points = curve.points || [];
+    if (points.length) {
+      // Starts at recall 0 with the first precision, as the curve is read from the left.
+      const path = [[0, points[0][1]], ...points.map((p) => [p[0], p[1]])];
+      const line = svg("polyline", { points: path.map(([r, p]) => px(r).toFixed(1) + "," + py(p).toFixed(1)).join(" "),
+        class: "curve", "data-class": curve.name });
+      line.style.stroke = color;
+      plot.append(line);
+    }
+    const swatch = el("span", { className: "swatch" });
+    swatch.style.background = color;
+    const apText = typeof ap.get(curve.name) === "number" ? " · AP " + ap.get(curve.name).toFixed(3) : "";
+    legend.append(el("li", {}, swatch, el("span", { text: curve.name + " (" + curve.truth + " truth, " + points.length + " points" + apText + ")" })));
+  });
+  return [title, el("div", { className: "curves-row" }, plot, legend)];
 }
 
 // ---------- routing ----------
