@@ -131,6 +131,28 @@ struct AppBrowserTests {
     }
   }
 
+  @Test func aClassificationChosenInTheSampleViewLandsInTheLabelFile() async throws {
+    try await withBrowser { dir, _, browser in
+      try await openSample("img4.png", browser)
+      try await browser.execute(
+        "const s = document.getElementById('classification-weather'); s.value = 'night';"
+          + "s.dispatchEvent(new Event('change'));")
+      let path = FormatV1.labelPath(field: "weather", key: "img4.png")
+      try await browser.wait(
+        for: "the written label",
+        "const s = document.getElementById('classification-weather');"
+          + "return !!s && s.value === 'night' && !document.getElementById('edit-error')"
+          + " && document.getElementById('change-count').textContent === '1'")
+      let file = try LabelFile(json: try JSONParser.parse(Array(try dir.read(path).utf8)))
+      #expect(file.labels.count == 1)
+      #expect(file.labels.first?["label"]?.string == "night")
+      #expect(file.labels.first?["type"]?.string == "classification")
+      #expect(file.labels.first?["id"]?.string?.isEmpty == false)
+      let check = try CommandRunner.cairn(["check"], in: dir.path)
+      #expect(check.exitCode == 0, "\(check)")
+    }
+  }
+
   @Test func repositoryTextRendersAsText() async throws {
     try await withBrowser { _, _, browser in
       try await browser.wait(

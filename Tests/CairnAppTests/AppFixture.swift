@@ -5,7 +5,8 @@ import Testing
 
 /// A small repository for the app's tests: six 320×240 PNGs, a `ground_truth` field with the
 /// classes car and pedestrian (and a bool attribute `occluded`), a `predictions` field without
-/// a class list, and text built to break HTML (a tag on `img2.png`, a predicted class on
+/// a class list, a `weather` classification field (day, night) without labels, and text built
+/// to break HTML (a tag on `img2.png`, a predicted class on
 /// `img1.png`).
 enum AppFixture {
   static let hostileTag = "<img src=x onerror=\"window.__xss=1\">'tag"
@@ -27,6 +28,7 @@ enum AppFixture {
           type: .detections, classes: ["car", "pedestrian"],
           attributes: ["occluded": AttributeDefinition(kind: .bool, defaultValue: .bool(false))]),
         "predictions": FieldDefinition(type: .detections),
+        "weather": FieldDefinition(type: .classification, classes: ["day", "night"]),
       ], sampleFields: [:])
     try dir.write(schema.encoded, to: "schema.json")
     try writeLabels(

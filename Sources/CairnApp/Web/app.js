@@ -440,11 +440,63 @@ function renderPanel() {
   if (editor.selected !== null && editor.labels[editor.selected]) {
     children.push(el("h3", { text: "Attributes" }), attributeControls(editor.labels[editor.selected]));
   }
+  children.push(...classificationControls());
   children.push(el("h3", { text: "Boxes (" + editor.labels.length + ")" }), list,
     el("h3", { text: "Other fields" }), el("ul", { className: "labels-list" }, ...predictions),
     el("h3", { text: "Sample tags" }), sampleTags, tagInput,
     el("p", { className: "muted", text: "Drag on the image to draw; drag a box to move it, its corners to resize; Delete removes it; Ctrl+Z / Ctrl+Shift+Z undo and redo. Every edit is checked against the schema and written to the working tree." }));
   panel.replaceChildren(...children);
+}
+
+// The sample's classification fields (not predictions): a list for a `classification` field
+// (one class or none), a checkbox per class for `classifications`; each change is an edit of
+// that field's labels, checked by the server as a commit checks it.
+function classificationControls() {
+  const sample = editor.sample;
+  const fields = Object.entries(schemaFields())
+    .filter(([name, def]) => (def.type === "classification" || def.type === "classifications") && !isPredictionField(name))
+    .map(([name]) => name).sort();
+  if (!fields.length) return [];
+  const box = el("div", { id: "classifications" });
+  for (const field of fields) {
+    const def = schemaFields()[field];
+    const current = (sample.labels || {})[field] || [];
+    const classes = [...new Set([...(def.classes || []), ...current.map((l) => l.label).filter(Boolean)])];
+    let control;
+    if (def.type === "classification") {
+      const chosen = current.length ? current[0].label : "";
+      control = el("select", { id: "classification-" + field, "data-field": field }, option("", "(none)", !chosen),
+        ...classes.map((c) => option(c, c, c === chosen)));
+      control.addEventListener("change", () => {
+        const labels = control.value ? [Object.assign({}, current[0] || {}, { type: "classification", label: control.value })] : [];
+        if (labels.length && current[0] && current[0].label !== control.value) delete labels[0].confidence;
+        saveClassifications(field, labels);
+      });
+    } else {
+      control = el("span", { id: "classification-" + field, "data-field": field }, ...classes.map((c) => {
+        const check = el("input", { type: "checkbox", "data-class": c, checked: current.some((l) => l.label === c) ? "checked" : false });
+        check.addEventListener("change", () => {
+          const labels = check.checked ? [...current, { type: "classification", label: c }] : current.filter((l) => l.label !== c);
+          saveClassifications(field, labels);
+        });
+        return el("label", { className: "check" }, check, " " + c);
+      }));
+    }
+    box.append(el("div", { className: "row" }, el("label", { text: field }), control));
+  }
+  return [el("h3", { text: "Classification" }), box];
+}
+
+async function saveClassifications(field, labels) {
+  try {
+    const result = await api("PUT", "/api/labels", { key: editor.sample.key, field, labels });
+    editor.sample.labels = Object.assign({}, editor.sample.labels, { [field]: result.labels });
+    editor.error = "";
+    refreshChangeCount();
+  } catch (error) {
+    editor.error = error.describe ? error.describe() : String(error);
+  }
+  renderPanel();
 }
 
 function currentClassOfSelection() {
