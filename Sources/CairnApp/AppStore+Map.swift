@@ -113,7 +113,7 @@ extension AppStore {
   /// many samples it holds.
   func stats() -> JSONValue {
     .object([
-      "index_builds": .int(Int64(indexBuilds)),
+      "index_builds": .int(Int64(indexBuilds)), "indexed": .bool(indexed),
       "samples": .int(Int64(index.summaries.count)),
     ])
   }

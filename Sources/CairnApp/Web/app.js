@@ -121,6 +121,15 @@ async function loadInfo() {
     }));
   }
   refreshChangeCount();
+  // A large repository is served while its tags and classes are read: ask again until done,
+  // then fill the grid's filters.
+  clearTimeout(loadInfo.timer);
+  if (state.info.indexing) {
+    loadInfo.timer = setTimeout(async () => {
+      try { await loadInfo(); } catch (_) { return; }
+      if (!state.info.indexing && document.body.dataset.page === "grid") showGrid();
+    }, 1000);
+  }
 }
 
 async function refreshChangeCount() {
@@ -202,6 +211,7 @@ async function showGrid() {
       el("label", {}, "View", views), el("label", {}, "Tag", tags),
       el("label", {}, "Field", fields), el("label", {}, "Class", classes),
       el("label", {}, "Evaluation", evals, outcomes), selection,
+      state.info.indexing ? el("span", { className: "muted", id: "indexing", text: "reading tags and classes…" }) : null,
       prev, counter, next, reload,
       el("span", { className: "legend" }, el("span", { className: "gt", text: "▭ ground truth" }),
         el("span", { className: "pred", text: "┅ predictions" }))),
