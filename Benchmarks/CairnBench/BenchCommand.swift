@@ -20,7 +20,9 @@ struct BenchCommand: ParsableCommand {
       pycocotools and faster-coco-eval. With --curation, times ZCore and uniqueness on seeded \
       clustered embeddings against a NumPy port of ZCore and scikit-learn's exact kNN. With \
       --loop, runs an active-learning loop on scikit-learn's digits and compares Cairn's batch \
-      selection with random picks at the same label budget. Targets \
+      selection with random picks at the same label budget. With --app, starts the release \
+      'cairn app --port 0' on N labelled samples and times, over HTTP, the server becoming \
+      ready, the first grid page, later and filtered pages. Targets \
       that are missed print FAIL; the exit status stays 0.
       """)
 
@@ -50,7 +52,8 @@ struct BenchCommand: ParsableCommand {
   @Option(help: "COCO mode: points of each box's segmentation polygon (0: none).")
   var cocoPolygonPoints = 0
 
-  @Option(help: "COCO mode: the cairn executable (default: the one beside cairn-bench).")
+  @Option(
+    help: "COCO, eval and app modes: the cairn executable (default: the one beside cairn-bench).")
   var cairn: String?
 
   @Flag(
@@ -104,6 +107,14 @@ struct BenchCommand: ParsableCommand {
     inversion: .prefixedNo,
     help: "Curation mode: run the NumPy and scikit-learn peers (--no-curation-peers: Cairn only).")
   var curationPeers = true
+
+  @Flag(
+    help: ArgumentHelp(
+      "Measure 'cairn app' instead: start-up, first grid page, later and filtered pages.",
+      discussion: "N samples with ground-truth boxes, committed (untimed); with --keep and "
+        + "--work the repository is kept in WORK/app and reused by the next run. The "
+        + "documented figure uses N = 100000."))
+  var app = false
 
   @Flag(
     help: ArgumentHelp(
@@ -208,7 +219,10 @@ struct BenchCommand: ParsableCommand {
     }
     var dataset = SyntheticDataset(count: samples, seed: seed)
     let report: Report
-    if views {
+    if app {
+      report = try AppBenchmark(dataset: dataset, workspace: workspace, cairn: cairn ?? beside)
+        .run()
+    } else if views {
       dataset.annotated = true
       report = try ViewBenchmark(dataset: dataset, workspace: workspace).run()
     } else if diff {

@@ -26,6 +26,9 @@ struct Workspace {
   /// The selection loop's data files.
   var loop: String { root + "/loop" }
 
+  /// The app mode's repository; kept across runs with `--keep` and reused when present.
+  var app: String { root + "/app" }
+
   private var children: [String] { [cairn, git, fastImport, stream, coco, eval, loop] }
 
   /// Prepares a workspace in `directory`, or in a new temporary directory when it is nil.
@@ -57,7 +60,7 @@ struct Workspace {
     if ownsRoot {
       try? manager.removeItem(atPath: root)
     } else {
-      for child in children { try? manager.removeItem(atPath: child) }
+      for child in children + [app] { try? manager.removeItem(atPath: child) }
     }
   }
 }

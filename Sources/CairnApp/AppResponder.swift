@@ -135,7 +135,7 @@ struct AppResponder: HTTPResponder {
       let filter = SampleFilter(
         view: query["view"], tag: query["tag"], labelClass: query["class"], field: query["field"],
         evaluation: query["eval"], outcome: query["outcome"], truth: query["truth"],
-        predicted: query["predicted"])
+        predicted: query["predicted"], selection: query["selection"] == "1")
       let offset = Int(query["offset"] ?? "") ?? 0
       let limit = Int(query["limit"] ?? "") ?? 60
       return Self.json(200, try await store.samples(filter, offset: offset, limit: limit))
@@ -173,6 +173,29 @@ struct AppResponder: HTTPResponder {
       return Self.json(200, try await store.commit(message: message))
     case (.post, "/api/reload"):
       return Self.json(200, try await store.reload())
+    case (.get, "/api/stats"):
+      return Self.json(200, await store.stats())
+    case (.get, "/api/maps"):
+      return Self.json(200, try await store.maps())
+    case (.get, "/api/map"):
+      guard let name = query["name"] else { throw APIError(status: 400, "give ?name=") }
+      return Self.json(200, try await store.map(name: name, colorBy: query["color"]))
+    case (.put, "/api/selection"):
+      let keys = try Self.strings(try await Self.body(request), "keys")
+      return Self.json(200, await store.setSelection(keys))
+    case (.post, "/api/selection/tags"):
+      let body = try await Self.body(request)
+      let keys = try Self.strings(body, "keys")
+      let tags = try Self.strings(body, "tags")
+      let add = body["remove"]?.bool != true
+      return Self.json(200, try await store.editTags(keys: keys, tags: tags, add: add))
+    case (.post, "/api/selection/view"):
+      let body = try await Self.body(request)
+      guard let name = body["name"]?.string else { throw APIError(status: 400, "give a name") }
+      let keys = try Self.strings(body, "keys")
+      let replace = body["replace"]?.bool == true
+      return Self.json(
+        200, try await store.saveView(name: name, keys: keys, replace: replace))
     default:
       if path.hasPrefix("/api/") { throw APIError(status: 404, "no such endpoint \(path)") }
       return Self.text(404, "not found")
@@ -249,6 +272,18 @@ struct AppResponder: HTTPResponder {
     } catch {
       throw APIError(status: 400, "broken JSON at \(error.description)")
     }
+  }
+
+  /// The array of strings `body[member]`.
+  static func strings(_ body: JSONValue, _ member: String) throws(APIError) -> [String] {
+    guard let values = body[member]?.array else {
+      throw APIError(status: 400, "send \"\(member)\": [...]")
+    }
+    let strings = values.compactMap(\.string)
+    guard strings.count == values.count else {
+      throw APIError(status: 400, "\(member) are strings")
+    }
+    return strings
   }
 
   /// The query parameters of a request target, percent-decoded (`+` as a space).

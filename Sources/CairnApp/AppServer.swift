@@ -31,6 +31,10 @@ public struct AppServer: Sendable {
   /// - Throws: `CairnError` when the repository cannot be read or the port cannot be bound.
   public func run(onReady: @escaping @Sendable (String) -> Void) async throws {
     let store = try AppStore(root: root)
+    await store.startIndexing()
+    // A small repository is read before the server listens, so that its first page has every
+    // filter; a large one is served at once while it is read.
+    if await store.index.summaries.count < 20_000 { await store.waitForIndex(upTo: 1) }
     let assets: WebAssets
     do {
       assets = try WebAssets.load()

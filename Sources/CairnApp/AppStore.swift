@@ -20,7 +20,9 @@ struct APIError: Error {
     switch error.code {
     case .notFound: status = 404
     case .invalidInput, .validationFailed: status = 422
-    case .locked, .concurrentUpdate, .nothingToCommit, .conflicts, .protectedReference: status = 409
+    case .locked, .concurrentUpdate, .nothingToCommit, .conflicts, .protectedReference,
+      .alreadyExists:
+      status = 409
     default: status = 500
     }
     self.init(status: status, error.message, violations: error.violations)
@@ -50,6 +52,8 @@ struct SampleFilter: Hashable {
   var outcome: String?
   var truth: String?
   var predicted: String?
+  /// Only the samples last selected on the map.
+  var selection = false
 }
 
 /// The app's view of one working tree: every read and write goes through this actor, which
@@ -57,15 +61,68 @@ struct SampleFilter: Hashable {
 /// keeps the in-memory sample index in step with the edits it makes.
 actor AppStore {
   let root: String
-  private var index: SampleIndex
+  var index: SampleIndex
   /// Bumped by every write, so cached view results are recomputed after it.
-  private var generation = 0
+  var generation = 0
+  /// The keys last selected on the map (`PUT /api/selection`), which the grid can show.
+  var selection: Set<String> = []
+  /// How many times the sample index was built (at start and by each reload): paging and
+  /// filtering never rebuild it.
+  private(set) var indexBuilds = 1
   private var viewCache: [String: (generation: Int, keys: [String])] = [:]
-  private var filterCache: (filter: SampleFilter, generation: Int, positions: [Int])?
+  var filterCache: (filter: SampleFilter, generation: Int, positions: [Int])?
 
+  /// Whether `index` holds every sample's tags and classes; until then it holds the keys only.
+  private(set) var indexed = false
+  /// The background read of every record and label file, started by ``startIndexing()``.
+  private var indexing: Task<Void, Never>?
+  /// Samples edited while the background read ran: their summaries are read again after it.
+  private var editedWhileIndexing: Set<String> = []
+  private var indexProblem: String?
+
+  /// Lists the working tree's samples (keys only, no file read); ``startIndexing()`` then
+  /// reads their tags and classes in the background.
   init(root: String) throws(CairnError) {
     self.root = root
-    index = try CairnRepository.open(from: root).sampleIndex()
+    index = try CairnRepository.open(from: root).sampleKeys()
+  }
+
+  /// Starts reading every record and label file in the background (on all cores); pages that
+  /// need no tag or class are served meanwhile.
+  func startIndexing() {
+    let root = root
+    indexing = Task.detached(priority: .userInitiated) {
+      var built: SampleIndex?
+      var problem: String?
+      do {
+        built = try CairnRepository.open(from: root).sampleIndex()
+      } catch {
+        problem = "\(error)"
+      }
+      await self.install(built, problem: problem)
+    }
+  }
+
+  /// Waits until the background read is done, or `seconds` have passed when given.
+  func waitForIndex(upTo seconds: Double? = nil) async {
+    guard !indexed, let indexing else { return }
+    guard let seconds else {
+      await indexing.value
+      return
+    }
+    let deadline = Date().addingTimeInterval(seconds)
+    while !indexed && Date() < deadline { try? await Task.sleep(nanoseconds: 5_000_000) }
+  }
+
+  private func install(_ built: SampleIndex?, problem: String?) {
+    if let built {
+      index = built
+      for key in editedWhileIndexing { try? refresh(key) }
+    }
+    indexProblem = problem
+    editedWhileIndexing = []
+    indexed = true
+    filterCache = nil
   }
 
   func open() throws(APIError) -> CairnRepository {
@@ -87,7 +144,8 @@ actor AppStore {
 
   // MARK: Reads
 
-  /// The branch, protected sets, views, tag and class counts, and the schema.
+  /// The branch, protected sets, views, tag and class counts, and the schema; `indexing` is
+  /// true (and the counts empty) while the samples are still being read.
   func info() throws(APIError) -> JSONValue {
     try attempt { (repository) throws(CairnError) -> JSONValue in
       let head = try repository.head()
@@ -120,12 +178,21 @@ actor AppStore {
             .object(["tag": .string($0.tag), "count": .int(Int64($0.count))])
           }),
         "classes": .object(classes),
+        "indexing": .bool(!indexed),
+        "index_problem": indexProblem.map { .string($0) } ?? .null,
       ])
     }
   }
 
   /// One page of the samples `filter` selects, each with its record and labels.
-  func samples(_ filter: SampleFilter, offset: Int, limit: Int) throws(APIError) -> JSONValue {
+  ///
+  /// A filter by tag or class waits for the background read of the samples.
+  func samples(_ filter: SampleFilter, offset: Int, limit: Int) async throws(APIError)
+    -> JSONValue
+  {
+    if !(filter.tag ?? "").isEmpty || !(filter.labelClass ?? "").isEmpty {
+      await waitForIndex()
+    }
     let positions = try selected(filter)
     let start = min(max(0, offset), positions.count)
     let end = min(positions.count, start + max(0, min(limit, 500)))
@@ -185,6 +252,9 @@ actor AppStore {
       positions = try viewKeys(view).compactMap { index.position(of: $0) }
     } else {
       positions = Array(index.summaries.indices)
+    }
+    if filter.selection {
+      positions = positions.filter { selection.contains(index.summaries[$0].key) }
     }
     if let tag = filter.tag, !tag.isEmpty {
       positions = positions.filter { index.summaries[$0].tags.contains(tag) }
@@ -328,16 +398,20 @@ actor AppStore {
   }
 
   /// Reads every sample again (after changes made outside the app).
-  func reload() throws(APIError) -> JSONValue {
+  func reload() async throws(APIError) -> JSONValue {
+    await waitForIndex()
     index = try attempt { (repository) throws(CairnError) -> SampleIndex in
       try repository.sampleIndex()
     }
     generation += 1
+    indexBuilds += 1
+    indexed = true
     return .object(["samples": .int(Int64(index.summaries.count))])
   }
 
-  private func refresh(_ key: String) throws(APIError) {
+  func refresh(_ key: String) throws(APIError) {
     generation += 1
+    if !indexed { editedWhileIndexing.insert(key) }
     let summary = try attempt { (repository) throws(CairnError) -> SampleSummary? in
       try repository.sampleSummary(key: key)
     }

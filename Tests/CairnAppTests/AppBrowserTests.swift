@@ -11,11 +11,13 @@ import Testing
 struct AppBrowserTests {
   /// Runs `body` with a served fixture repository and a browser signed in to it.
   private func withBrowser(
+    prepare: (TemporaryDirectory) throws -> Void = { _ in },
     _ body: (TemporaryDirectory, AppProcess, WebDriver) async throws -> Void
   ) async throws {
     guard let tools = try WebDriver.available() else { return }
     let dir = try AppFixture.make()
     defer { dir.remove() }
+    try prepare(dir)
     let app = try AppProcess(in: dir.path)
     defer { app.stop() }
     let browser = try await WebDriver(browser: tools.browser, driverPath: tools.driver)
@@ -129,6 +131,28 @@ struct AppBrowserTests {
     }
   }
 
+  @Test func aClassificationChosenInTheSampleViewLandsInTheLabelFile() async throws {
+    try await withBrowser { dir, _, browser in
+      try await openSample("img4.png", browser)
+      try await browser.execute(
+        "const s = document.getElementById('classification-weather'); s.value = 'night';"
+          + "s.dispatchEvent(new Event('change'));")
+      let path = FormatV1.labelPath(field: "weather", key: "img4.png")
+      try await browser.wait(
+        for: "the written label",
+        "const s = document.getElementById('classification-weather');"
+          + "return !!s && s.value === 'night' && !document.getElementById('edit-error')"
+          + " && document.getElementById('change-count').textContent === '1'")
+      let file = try LabelFile(json: try JSONParser.parse(Array(try dir.read(path).utf8)))
+      #expect(file.labels.count == 1)
+      #expect(file.labels.first?["label"]?.string == "night")
+      #expect(file.labels.first?["type"]?.string == "classification")
+      #expect(file.labels.first?["id"]?.string?.isEmpty == false)
+      let check = try CommandRunner.cairn(["check"], in: dir.path)
+      #expect(check.exitCode == 0, "\(check)")
+    }
+  }
+
   @Test func repositoryTextRendersAsText() async throws {
     try await withBrowser { _, _, browser in
       try await browser.wait(
@@ -171,6 +195,12 @@ struct AppBrowserTests {
         "return [...document.querySelectorAll('#eval-classes td:first-child')].map(t => t.textContent)"
       )
       #expect(classes.array?.compactMap(\.string).contains("car") == true, "\(classes)")
+      let curve = try await browser.execute(
+        "const c = document.querySelector('#eval-curves polyline[data-class=car]');"
+          + "return c ? c.getAttribute('points').split(' ').length : 0")
+      #expect((curve.int ?? 0) >= 2, "\(curve)")
+      try await browser.execute(
+        "document.getElementById('eval-curves').scrollIntoView({block: 'end'})")
       try await browser.saveScreenshot("evaluation.png")
       try await browser.click("#eval-confusion td[data-truth='car'][data-predicted='car']")
       try await browser.wait(
@@ -180,6 +210,86 @@ struct AppBrowserTests {
       let keys = try await browser.execute(
         "return [...document.querySelectorAll('#grid .card')].map(c => c.dataset.key)")
       #expect(keys == .array([.string("img1.png")]))
+    }
+  }
+
+  @Test func aLassoOnTheMapSavesExactlyItsClusterAsAView() async throws {
+    try await withBrowser(prepare: AppFixture.addClusteredMap) { dir, app, browser in
+      try await browser.navigate(app.base + "/#/map/clusters")
+      try await browser.wait(
+        for: "the map", "return !!document.querySelector('#map-canvas[data-loaded]')")
+      try await browser.execute(
+        "const s = document.getElementById('map-color'); s.value = 'labels.ground_truth';"
+          + "s.dispatchEvent(new Event('change'));")
+      try await browser.wait(
+        for: "the colours",
+        "return document.querySelectorAll('#map-legend li').length === 3 && !!mapPage.data.values")
+      // Where the cluster's points are on screen, from the page's own layout.
+      let located = try await browser.execute(
+        "const r = document.getElementById('map-canvas').getBoundingClientRect();"
+          + "const c = document.getElementById('map-canvas');"
+          + "const k = r.width / c.width;"
+          + "return mapPage.data.keys.map((key, i) => [key, r.left + screenX(i) * k, r.top + screenY(i) * k]);"
+      )
+      var cluster: [(Double, Double)] = []
+      var others: [(Double, Double)] = []
+      for entry in located.array ?? [] {
+        let parts = entry.array ?? []
+        guard parts.count == 3, let key = parts[0].string, let x = parts[1].number,
+          let y = parts[2].number
+        else { continue }
+        if AppFixture.carCluster.contains(key) {
+          cluster.append((x, y))
+        } else {
+          others.append((x, y))
+        }
+      }
+      #expect(cluster.count == AppFixture.carCluster.count)
+      // A free-hand loop around the cluster: a circle through its farthest point, plus a margin.
+      let centre = (
+        cluster.map(\.0).reduce(0, +) / Double(cluster.count),
+        cluster.map(\.1).reduce(0, +) / Double(cluster.count)
+      )
+      let reach = cluster.map { hypot($0.0 - centre.0, $0.1 - centre.1) }.max() ?? 0
+      let radius = reach + 12
+      let nearestOther = others.map { hypot($0.0 - centre.0, $0.1 - centre.1) }.min() ?? .infinity
+      #expect(nearestOther > radius + 5, "the clusters overlap on screen")
+      // Pressed inside the canvas: the loop starts on the side facing the canvas's middle.
+      let middle = try await browser.execute(
+        "const r = document.getElementById('map-canvas').getBoundingClientRect();"
+          + "return [r.left + r.width / 2, r.top + r.height / 2];")
+      let canvasMiddle = (middle.array ?? []).compactMap(\.number)
+      let start =
+        canvasMiddle.count == 2 ? atan2(canvasMiddle[1] - centre.1, canvasMiddle[0] - centre.0) : 0
+      let loop = (0...24).map { step -> (Double, Double) in
+        let angle = start + Double(step) / 24 * 2 * Double.pi
+        return (centre.0 + radius * cos(angle), centre.1 + radius * sin(angle))
+      }
+      try await browser.trace(loop)
+      try await browser.wait(
+        for: "the selection",
+        "return document.getElementById('map-count').dataset.count === arguments[0]",
+        [.string(String(AppFixture.carCluster.count))])
+      try await browser.saveScreenshot("map.png")
+      try await browser.type("#map-view-name", "map-pick")
+      try await browser.click("#map-save-view")
+      try await browser.wait(
+        for: "the saved view",
+        "const r = document.getElementById('map-result'); return !!r && !!r.querySelector('.ok')")
+      let applied = try CommandRunner.cairn(["view", "apply", "map-pick"], in: dir.path)
+      #expect(applied.exitCode == 0, "\(applied)")
+      let keys = applied.stdout.split(separator: "\n").map(String.init)
+      #expect(keys == AppFixture.carCluster)
+
+      try await browser.click("#map-show")
+      try await browser.wait(
+        for: "the selection in the grid",
+        "return document.body.dataset.page === 'grid' && !!document.querySelector('#grid[data-loaded]')"
+          + " && !!document.getElementById('filter-selection')")
+      let shown = try await browser.execute(
+        "return [...document.querySelectorAll('#grid .card')].map(c => c.dataset.key)")
+      let shownKeys = (shown.array ?? []).compactMap(\.string)
+      #expect(shownKeys == AppFixture.carCluster)
     }
   }
 

@@ -5,7 +5,8 @@ import Testing
 
 /// A small repository for the app's tests: six 320×240 PNGs, a `ground_truth` field with the
 /// classes car and pedestrian (and a bool attribute `occluded`), a `predictions` field without
-/// a class list, and text built to break HTML (a tag on `img2.png`, a predicted class on
+/// a class list, a `weather` classification field (day, night) without labels, and text built
+/// to break HTML (a tag on `img2.png`, a predicted class on
 /// `img1.png`).
 enum AppFixture {
   static let hostileTag = "<img src=x onerror=\"window.__xss=1\">'tag"
@@ -27,6 +28,7 @@ enum AppFixture {
           type: .detections, classes: ["car", "pedestrian"],
           attributes: ["occluded": AttributeDefinition(kind: .bool, defaultValue: .bool(false))]),
         "predictions": FieldDefinition(type: .detections),
+        "weather": FieldDefinition(type: .classification, classes: ["day", "night"]),
       ], sampleFields: [:])
     try dir.write(schema.encoded, to: "schema.json")
     try writeLabels(
@@ -41,6 +43,39 @@ enum AppFixture {
     try run(["tags", "add", hostileTag, "--key", "img2.png"], in: dir.path)
     try run(["commit", "-m", "Six samples"], in: dir.path)
     return dir
+  }
+
+  /// The samples of the map's `car` cluster (`m00.png` … `m19.png`).
+  static let carCluster = (0..<20).map { String(format: "m%02d.png", $0) }
+
+  /// Adds 60 small samples in three clusters of an embedding set `clusters` (cars, pedestrians,
+  /// unlabelled with the six fixture images) and its PCA map `runs/map/clusters`.
+  static func addClusteredMap(_ dir: TemporaryDirectory) throws {
+    var rows: [String] = []
+    for index in 0..<60 {
+      let key = String(format: "m%02d.png", index)
+      let cluster = index / 20
+      var canvas = Canvas(
+        width: 32, height: 24,
+        background: (UInt8(40 + cluster * 80), 60, UInt8(200 - cluster * 60)))
+      canvas.fillRect(x: 4, y: 4, w: 12, h: 10, color: (230, 230, 230))
+      try dir.write(canvas.png(), to: "more/" + key)
+      let centre: [Double] = [[6, 0, 0, 0], [-6, 0, 0, 0], [0, 7, 0, 0]][cluster]
+      let jitter = (0..<4).map { sin(Double(index * 7 + $0 * 13)) * 0.8 }
+      rows.append(([key] + zip(centre, jitter).map { String($0 + $1) }).joined(separator: ","))
+    }
+    for index in 0..<6 {
+      rows.append("img\(index).png,\(0.3 * Double(index)),7,0.5,0")
+    }
+    try run(["import", "images", "more"], in: dir.path)
+    for index in 0..<40 {
+      try writeLabels(
+        dir, field: "ground_truth", key: String(format: "m%02d.png", index),
+        [detection(index < 20 ? "car" : "pedestrian", [0.1, 0.1, 0.4, 0.4])])
+    }
+    try dir.write(Array((rows.joined(separator: "\n") + "\n").utf8), to: "vectors.csv")
+    try run(["embed", "import", "vectors.csv", "--name", "clusters"], in: dir.path)
+    try run(["map", "--embeddings", "clusters", "--out", "map.svg"], in: dir.path)
   }
 
   static func detection(_ label: String, _ box: [Double], confidence: Double? = nil) -> JSONValue {

@@ -189,6 +189,34 @@ final class WebDriver: @unchecked Sendable {
     try await command("DELETE", "/actions")
   }
 
+  /// Presses the left button at the first point, moves through the others and releases at
+  /// the last (viewport pixels): a free-hand stroke such as a lasso.
+  func trace(_ points: [(Double, Double)]) async throws {
+    guard let first = points.first, let last = points.last else { return }
+    func move(_ point: (Double, Double), _ duration: Int) -> JSONValue {
+      .object([
+        "type": .string("pointerMove"), "duration": .int(Int64(duration)),
+        "x": .int(Int64(point.0.rounded())), "y": .int(Int64(point.1.rounded())),
+        "origin": .string("viewport"),
+      ])
+    }
+    let steps: [JSONValue] =
+      [move(first, 0), .object(["type": .string("pointerDown"), "button": .int(0)])]
+      + points.dropFirst().map { move($0, 20) } + [move(last, 0)]
+      + [.object(["type": .string("pointerUp"), "button": .int(0)])]
+    let actions: JSONValue = .object([
+      "actions": .array([
+        .object([
+          "type": .string("pointer"), "id": .string("mouse"),
+          "parameters": .object(["pointerType": .string("mouse")]),
+          "actions": .array(steps),
+        ])
+      ])
+    ])
+    try await command("POST", "/actions", actions)
+    try await command("DELETE", "/actions")
+  }
+
   /// A PNG of the viewport.
   func screenshot() async throws -> Data {
     guard let encoded = try await command("GET", "/screenshot").string,

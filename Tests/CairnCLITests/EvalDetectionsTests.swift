@@ -139,6 +139,22 @@ enum EvalDataset {
     #expect(printedKeys(confused) == ["d.jpg"], "\(confused)")
   }
 
+  @Test func theRunStoresAPrecisionRecallCurvePerClass() throws {
+    let dir = try EvalDataset.make()
+    #expect(try evalDetections("r1", in: dir).exitCode == 0)
+    let record = try JSONParser.parse(Array(try dir.read("runs/eval/r1/run.json").utf8))
+    #expect(record["curves"]?["iou"]?.number == 0.5)
+    let curves = record["curves"]?["classes"]?.array ?? []
+    let names = curves.compactMap { $0["name"]?.string }
+    #expect(names == ["car", "pedestrian", "truck"])
+    // Cars by confidence: pa (0.9) matches, pc (0.8) and pd (0.7, on the truck) do not.
+    let car = (curves.first?["points"]?.array ?? []).map { $0.array?.compactMap(\.number) ?? [] }
+    #expect(car == [[1, 1, 0.9], [1, 0.5, 0.8], [1, 0.3333, 0.7]])
+    #expect(curves.first?["truth"]?.int == 1)
+    let pedestrian = curves.dropFirst().first?["points"]?.array
+    #expect(pedestrian == [])
+  }
+
   @Test func runsAreCommittedListedShownAndCompared() throws {
     let dir = try EvalDataset.make()
     #expect(try evalDetections("it1", in: dir).exitCode == 0)

@@ -5,7 +5,7 @@
 
 const state = {
   info: null,
-  filter: { view: "", tag: "", field: "", cls: "", evalKey: "", outcome: "", truth: "", predicted: "", offset: 0, limit: 60 },
+  filter: { view: "", tag: "", field: "", cls: "", evalKey: "", outcome: "", truth: "", predicted: "", selection: false, offset: 0, limit: 60 },
   evals: null,
   pageKeys: [],
   total: 0,
@@ -121,6 +121,15 @@ async function loadInfo() {
     }));
   }
   refreshChangeCount();
+  // A large repository is served while its tags and classes are read: ask again until done,
+  // then fill the grid's filters.
+  clearTimeout(loadInfo.timer);
+  if (state.info.indexing) {
+    loadInfo.timer = setTimeout(async () => {
+      try { await loadInfo(); } catch (_) { return; }
+      if (!state.info.indexing && document.body.dataset.page === "grid") showGrid();
+    }, 1000);
+  }
 }
 
 async function refreshChangeCount() {
@@ -132,7 +141,7 @@ async function refreshChangeCount() {
 }
 
 function setActiveNav(name) {
-  for (const id of ["nav-samples", "nav-eval", "nav-commit"]) {
+  for (const id of ["nav-samples", "nav-eval", "nav-map", "nav-commit"]) {
     document.getElementById(id).classList.toggle("active", id === "nav-" + name);
   }
 }
@@ -170,6 +179,13 @@ async function showGrid() {
     ...[["", "any outcome"], ["tp", "true positives"], ["fp", "false positives"], ["fn", "false negatives"]]
       .map(([v, t]) => option(v, t, v === f.outcome)));
   if (f.outcome === "cell") outcomes.append(option("cell", "cell " + f.truth + " → " + f.predicted, true));
+  // The samples selected on the map (#/map), until cleared.
+  const selection = f.selection ? el("span", { className: "chip branch", id: "filter-selection", text: "map selection" }) : null;
+  if (selection) {
+    const x = el("button", { title: "show every sample", text: "×" });
+    x.addEventListener("click", () => { f.selection = false; f.offset = 0; showGrid(); });
+    selection.append(x);
+  }
   const onChange = () => {
     f.view = views.value; f.tag = tags.value; f.field = fields.value; f.cls = classes.value;
     f.evalKey = evals.value; f.outcome = evals.value ? outcomes.value : "";
@@ -194,7 +210,8 @@ async function showGrid() {
     el("div", { className: "toolbar" },
       el("label", {}, "View", views), el("label", {}, "Tag", tags),
       el("label", {}, "Field", fields), el("label", {}, "Class", classes),
-      el("label", {}, "Evaluation", evals, outcomes),
+      el("label", {}, "Evaluation", evals, outcomes), selection,
+      state.info.indexing ? el("span", { className: "muted", id: "indexing", text: "reading tags and classes…" }) : null,
       prev, counter, next, reload,
       el("span", { className: "legend" }, el("span", { className: "gt", text: "▭ ground truth" }),
         el("span", { className: "pred", text: "┅ predictions" }))),
@@ -204,6 +221,7 @@ async function showGrid() {
   if (f.tag) query.set("tag", f.tag);
   if (f.cls) query.set("class", f.cls);
   if (f.field) query.set("field", f.field);
+  if (f.selection) query.set("selection", "1");
   if (f.evalKey) {
     query.set("eval", f.evalKey);
     if (f.outcome) query.set("outcome", f.outcome);
@@ -434,11 +452,63 @@ function renderPanel() {
   if (editor.selected !== null && editor.labels[editor.selected]) {
     children.push(el("h3", { text: "Attributes" }), attributeControls(editor.labels[editor.selected]));
   }
+  children.push(...classificationControls());
   children.push(el("h3", { text: "Boxes (" + editor.labels.length + ")" }), list,
     el("h3", { text: "Other fields" }), el("ul", { className: "labels-list" }, ...predictions),
     el("h3", { text: "Sample tags" }), sampleTags, tagInput,
     el("p", { className: "muted", text: "Drag on the image to draw; drag a box to move it, its corners to resize; Delete removes it; Ctrl+Z / Ctrl+Shift+Z undo and redo. Every edit is checked against the schema and written to the working tree." }));
   panel.replaceChildren(...children);
+}
+
+// The sample's classification fields (not predictions): a list for a `classification` field
+// (one class or none), a checkbox per class for `classifications`; each change is an edit of
+// that field's labels, checked by the server as a commit checks it.
+function classificationControls() {
+  const sample = editor.sample;
+  const fields = Object.entries(schemaFields())
+    .filter(([name, def]) => (def.type === "classification" || def.type === "classifications") && !isPredictionField(name))
+    .map(([name]) => name).sort();
+  if (!fields.length) return [];
+  const box = el("div", { id: "classifications" });
+  for (const field of fields) {
+    const def = schemaFields()[field];
+    const current = (sample.labels || {})[field] || [];
+    const classes = [...new Set([...(def.classes || []), ...current.map((l) => l.label).filter(Boolean)])];
+    let control;
+    if (def.type === "classification") {
+      const chosen = current.length ? current[0].label : "";
+      control = el("select", { id: "classification-" + field, "data-field": field }, option("", "(none)", !chosen),
+        ...classes.map((c) => option(c, c, c === chosen)));
+      control.addEventListener("change", () => {
+        const labels = control.value ? [Object.assign({}, current[0] || {}, { type: "classification", label: control.value })] : [];
+        if (labels.length && current[0] && current[0].label !== control.value) delete labels[0].confidence;
+        saveClassifications(field, labels);
+      });
+    } else {
+      control = el("span", { id: "classification-" + field, "data-field": field }, ...classes.map((c) => {
+        const check = el("input", { type: "checkbox", "data-class": c, checked: current.some((l) => l.label === c) ? "checked" : false });
+        check.addEventListener("change", () => {
+          const labels = check.checked ? [...current, { type: "classification", label: c }] : current.filter((l) => l.label !== c);
+          saveClassifications(field, labels);
+        });
+        return el("label", { className: "check" }, check, " " + c);
+      }));
+    }
+    box.append(el("div", { className: "row" }, el("label", { text: field }), control));
+  }
+  return [el("h3", { text: "Classification" }), box];
+}
+
+async function saveClassifications(field, labels) {
+  try {
+    const result = await api("PUT", "/api/labels", { key: editor.sample.key, field, labels });
+    editor.sample.labels = Object.assign({}, editor.sample.labels, { [field]: result.labels });
+    editor.error = "";
+    refreshChangeCount();
+  } catch (error) {
+    editor.error = error.describe ? error.describe() : String(error);
+  }
+  renderPanel();
 }
 
 function currentClassOfSelection() {
@@ -838,7 +908,50 @@ async function showEvaluations(key) {
       JSON.stringify(run.fields || {}) + (run.frozen ? " · frozen set " + run.frozen.name : "") + " · " + params }),
     el("h3", { text: "Summary" }), summary, outcomeLinks,
     el("h3", { text: "Per class" }), perClass,
-    el("h3", { text: "Confusion matrix (click a cell for its samples)" }), matrix));
+    el("h3", { text: "Confusion matrix (click a cell for its samples)" }), matrix,
+    ...prCurves(run)));
+}
+
+// Precision–recall curves per class (run.json `curves`, stored by detection runs), as SVG.
+function prCurves(run) {
+  if (run.kind !== "detections") return [];
+  const title = el("h3", { text: "Precision–recall" + (run.curves ? " at IoU " + run.curves.iou : "") });
+  if (!run.curves) {
+    return [title, el("div", { className: "muted", id: "eval-curves-none",
+      text: "This run stores no curve points (it was made before they were stored): run cairn eval detections again." })];
+  }
+  const colors = ["#2563eb", "#f97316", "#16a34a", "#dc2626", "#9333ea", "#0891b2", "#ca8a04", "#db2777"];
+  const W = 280, H = 280, left = 44, top = 12, size = 220;
+  const plot = svg("svg", { id: "eval-curves", viewBox: "0 0 " + W + " " + H, width: W, height: H, class: "curves" });
+  const px = (recall) => left + recall * size, py = (precision) => top + (1 - precision) * size;
+  for (let t = 0; t <= 5; t++) {
+    const v = t / 5;
+    plot.append(svg("line", { x1: px(0), y1: py(v), x2: px(1), y2: py(v), class: "grid-line" }),
+      svg("line", { x1: px(v), y1: py(0), x2: px(v), y2: py(1), class: "grid-line" }),
+      svg("text", { x: left - 6, y: py(v) + 4, "text-anchor": "end", text: v.toFixed(1) }),
+      svg("text", { x: px(v), y: top + size + 16, "text-anchor": "middle", text: v.toFixed(1) }));
+  }
+  plot.append(svg("text", { x: left + size / 2, y: top + size + 34, "text-anchor": "middle", text: "recall" }),
+    svg("text", { x: 12, y: top + size / 2, transform: "rotate(-90 12 " + (top + size / 2) + ")", "text-anchor": "middle", text: "precision" }));
+  const ap = new Map((run.classes || []).map((row) => [row.name, row.ap]));
+  const legend = el("ul", { className: "map-legend", id: "eval-curves-legend" });
+  run.curves.classes.forEach((curve, index) => {
+    const color = colors[index % colors.length];
+    const points = curve.points || [];
+    if (points.length) {
+      // Starts at recall 0 with the first precision, as the curve is read from the left.
+      const path = [[0, points[0][1]], ...points.map((p) => [p[0], p[1]])];
+      const line = svg("polyline", { points: path.map(([r, p]) => px(r).toFixed(1) + "," + py(p).toFixed(1)).join(" "),
+        class: "curve", "data-class": curve.name });
+      line.style.stroke = color;
+      plot.append(line);
+    }
+    const swatch = el("span", { className: "swatch" });
+    swatch.style.background = color;
+    const apText = typeof ap.get(curve.name) === "number" ? " · AP " + ap.get(curve.name).toFixed(3) : "";
+    legend.append(el("li", {}, swatch, el("span", { text: curve.name + " (" + curve.truth + " truth, " + points.length + " points" + apText + ")" })));
+  });
+  return [title, el("div", { className: "curves-row" }, plot, legend)];
 }
 
 // ---------- routing ----------
@@ -857,13 +970,15 @@ async function route() {
     await showSample(decodeURIComponent(hash.slice("#/sample/".length)));
   } else if (hash.startsWith("#/commit")) {
     await showCommit();
+  } else if (hash.startsWith("#/map")) {
+    await showMap(hash.startsWith("#/map/") ? decodeURIComponent(hash.slice("#/map/".length)) : "");
   } else if (hash.startsWith("#/eval")) {
     await showEvaluations(hash.startsWith("#/eval/") ? decodeURIComponent(hash.slice("#/eval/".length)) : "");
   } else {
     await showGrid();
   }
   document.body.dataset.page = hash.startsWith("#/sample/") ? "sample" : hash.startsWith("#/commit") ? "commit"
-    : hash.startsWith("#/eval") ? "eval" : "grid";
+    : hash.startsWith("#/eval") ? "eval" : hash.startsWith("#/map") ? "map" : "grid";
 }
 
 window.addEventListener("hashchange", route);

@@ -90,7 +90,57 @@ package struct EmbeddingMap: Sendable {
   }
 }
 
+/// A map stored under `runs/map/<name>/coordinates.json`, or why it cannot be read.
+package struct StoredMapListing: Sendable {
+  package var name: String
+  package var map: EmbeddingMap?
+  package var problem: String?
+}
+
+extension EmbeddingMap {
+  /// Reads a `coordinates.json` record (points in key order, without colour values).
+  ///
+  /// - Throws: `RecordProblem` naming what is malformed.
+  package init(record: JSONValue) throws(RecordProblem) {
+    guard record["kind"]?.string == "map", let members = record["points"]?.object else {
+      throw RecordProblem("not a map record (kind \"map\" with \"points\")")
+    }
+    var points: [Point] = []
+    points.reserveCapacity(members.count)
+    for key in members.keys.sorted(by: ByteOrder.precedes) {
+      guard let pair = members[key]?.array, pair.count == 2, let x = pair[0].number,
+        let y = pair[1].number
+      else { throw RecordProblem("points.\(key) must be [x, y]") }
+      points.append(Point(key: key, x: x, y: y, value: nil, highlighted: false))
+    }
+    self.init(
+      embeddings: record["embeddings"]?.string ?? "", method: record["method"]?.string ?? "?",
+      parameters: record["parameters"] ?? .object([:]), colorBy: nil, points: points)
+  }
+}
+
 extension CairnRepository {
+  /// The maps `cairn map` stored in the working tree, by name (`runs/map/<name>/`).
+  ///
+  /// - Returns: One listing per folder holding a `coordinates.json`, sorted by name.
+  /// - Throws: `CairnError` without a working tree.
+  package func storedMaps() throws(CairnError) -> [StoredMapListing] {
+    let root = try requireRoot(for: "reading maps")
+    let names = (FileIO.list(root + "/runs/map") ?? []).sorted(by: ByteOrder.precedes)
+    var listings: [StoredMapListing] = []
+    for name in names {
+      let path = root + "/runs/map/" + name + "/coordinates.json"
+      guard FileStat.of(path) != nil else { continue }
+      do {
+        let record = try JSONParser.parse(try FileIO.read(path))
+        listings.append(StoredMapListing(name: name, map: try EmbeddingMap(record: record)))
+      } catch {
+        listings.append(StoredMapListing(name: name, problem: "\(error)"))
+      }
+    }
+    return listings
+  }
+
   /// Projects a sample embedding set of the working tree to 2-D (PCA, t-SNE or UMAP) and
   /// stores the coordinates, with the method and its parameters, in
   /// `runs/map/<name>/coordinates.json`.
@@ -156,7 +206,15 @@ extension CairnRepository {
     return map
   }
 
-  private func mapValues(_ colorBy: String?, keys: [String]) throws(CairnError)
+  /// What each of `keys` is coloured by in a map: the values `cairn map --color-by` draws.
+  ///
+  /// - Parameters:
+  ///   - colorBy: `fields.NAME`, `labels.FIELD` or `eval:KEY` (see
+  ///     ``map(embeddings:projection:seed:colorBy:highlight:)``); nil gives no values.
+  ///   - keys: The samples of the map.
+  /// - Returns: A value per sample key (samples without one are absent).
+  /// - Throws: `CairnError` `.notFound` for an unknown run, `.invalidInput` for a bad `colorBy`.
+  package func mapValues(_ colorBy: String?, keys: [String]) throws(CairnError)
     -> [String: JSONValue]
   {
     guard let colorBy else { return [:] }

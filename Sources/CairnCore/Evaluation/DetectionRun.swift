@@ -150,7 +150,61 @@ package struct DetectionEvaluation: Sendable {
     record["classes"] = .array(classes)
     record["confusion"] = EvaluationRun.confusion(
       labels: categories + ["background"], counts: matches.confusion)
+    record["curves"] = curvesRecord()
     return EvaluationRun(key: key, record: .object(record), samples: samplesRecord())
+  }
+
+  /// The most points a stored precision–recall curve keeps per class.
+  package static let maximumCurvePoints = 101
+
+  /// `run.json`'s `curves`: per class the precision–recall curve at the matching IoU.
+  ///
+  /// The class's predictions in descending confidence (ties in their order) each add a true
+  /// positive (matched to a ground-truth box of the class) or a false positive (unmatched, or
+  /// matched across classes without `classwise`); predictions matched to a crowd box are
+  /// skipped. After each prediction, recall is TP / ground-truth boxes (crowd boxes not
+  /// counted) and precision TP / (TP + FP). A curve is thinned to at most
+  /// ``maximumCurvePoints`` points, evenly spaced, always keeping the last.
+  private func curvesRecord() -> JSONValue {
+    let problem = data.problem
+    var truthCounts = [Int](repeating: 0, count: problem.categories.count)
+    for box in problem.groundTruth where !box.crowd { truthCounts[Int(box.category)] += 1 }
+    var byCategory = [[Int]](repeating: [], count: problem.categories.count)
+    for (index, box) in problem.predictions.enumerated() where !matches.predictionIgnored[index] {
+      byCategory[Int(box.category)].append(index)
+    }
+    func rounded(_ value: Double) -> JSONValue { .double((value * 10_000).rounded() / 10_000) }
+    var classes: [JSONValue] = []
+    for (category, name) in problem.categories.enumerated() {
+      let order = byCategory[category].enumerated().sorted { a, b in
+        let (scoreA, scoreB) = (
+          problem.predictions[a.element].score, problem.predictions[b.element].score
+        )
+        return scoreA != scoreB ? scoreA > scoreB : a.offset < b.offset
+      }.map(\.element)
+      var points: [JSONValue] = []
+      var truePositives = 0
+      for (rank, index) in order.enumerated() {
+        let match = Int(matches.predictionMatch[index])
+        if match >= 0 && Int(problem.groundTruth[match].category) == category { truePositives += 1 }
+        let recall =
+          truthCounts[category] == 0 ? 0 : Double(truePositives) / Double(truthCounts[category])
+        let precision = Double(truePositives) / Double(rank + 1)
+        points.append(
+          .array([rounded(recall), rounded(precision), rounded(problem.predictions[index].score)]))
+      }
+      if points.count > Self.maximumCurvePoints {
+        let last = points.count - 1
+        let step = Double(last) / Double(Self.maximumCurvePoints - 1)
+        points = (0..<Self.maximumCurvePoints).map { points[Int((Double($0) * step).rounded())] }
+      }
+      classes.append(
+        .object([
+          "name": .string(name), "truth": .int(Int64(truthCounts[category])),
+          "points": .array(points),
+        ]))
+    }
+    return .object(["iou": .double(parameters.iou), "classes": .array(classes)])
   }
 
   /// `samples.json`: per sample its counts, matches, false negatives and false positives.

@@ -113,6 +113,16 @@ extension CairnRepository {
     return SampleIndex(summaries: summaries)
   }
 
+  /// Every sample key of the working tree, in key order, with empty summaries: what a browser
+  /// needs to page through the samples before ``sampleIndex()`` has read them.
+  ///
+  /// - Complexity: lists the sample shard folders; reads no file.
+  package func sampleKeys() throws(CairnError) -> SampleIndex {
+    let root = try requireRoot(for: "browsing samples")
+    let table = SampleTable(samples: SampleTable.sampleFiles(workingTree: root), labels: [:])
+    return SampleIndex(summaries: table.keys.map { SampleSummary(key: $0) })
+  }
+
   /// The summary of one sample of the working tree, or nil when it has no record.
   package func sampleSummary(key: String) throws(CairnError) -> SampleSummary? {
     let root = try requireRoot(for: "browsing samples")

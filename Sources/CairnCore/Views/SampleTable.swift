@@ -164,6 +164,15 @@ struct SampleTable: Sendable {
     return (samples, labels)
   }
 
+  /// The working tree's record files only (no label folder is listed).
+  static func sampleFiles(workingTree root: String) -> [(
+    suffix: String, reference: ContentReference
+  )] {
+    listShards(root: root, folder: "samples").map {
+      (suffix: $0, reference: ContentReference.file("samples/" + $0))
+    }
+  }
+
   /// `<s1>/<s2>/<name>.json` of every JSON file two levels below `root/folder`.
   private static func listShards(root: String, folder: String) -> [String] {
     var found: [String] = []
