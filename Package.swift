@@ -42,6 +42,11 @@ let package = Package(
       providers: [.apt(["zlib1g-dev"])]
     ),
     .systemLibrary(
+      name: "CDeflate",
+      pkgConfig: "libdeflate",
+      providers: [.apt(["libdeflate-dev"])]
+    ),
+    .systemLibrary(
       name: "CPNG",
       pkgConfig: "libpng",
       providers: [.apt(["libpng-dev"])]
@@ -55,7 +60,7 @@ let package = Package(
       name: "GitStore",
       dependencies: [
         "CLibgit2",
-        "CZlib",
+        "CDeflate",
         .product(name: "Crypto", package: "swift-crypto"),
       ],
       swiftSettings: swiftSettings

@@ -4,7 +4,7 @@ set -euo pipefail
 
 needed=()
 # chromium and chromium-driver: headless browser tests of the web app (`cairn app`).
-for package in libgit2-dev pkg-config zlib1g-dev libpng-dev libturbojpeg0-dev git chromium \
+for package in libgit2-dev pkg-config zlib1g-dev libdeflate-dev libpng-dev libturbojpeg0-dev git chromium \
   chromium-driver; do
   if ! dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed"; then
     needed+=("$package")

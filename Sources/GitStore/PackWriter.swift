@@ -1,4 +1,4 @@
-internal import CZlib
+internal import CDeflate
 internal import Crypto
 
 #if canImport(Glibc)
@@ -92,7 +92,7 @@ package final class PackWriter {
     buffer.append(byte)
     buffer.append(contentsOf: object.compressed)
     let crc = buffer[start...].withUnsafeBytes { raw in
-      UInt32(crc32(0, raw.baseAddress?.assumingMemoryBound(to: Bytef.self), uInt(raw.count)))
+      libdeflate_crc32(0, raw.baseAddress, raw.count)
     }
     entries.append(Entry(id: object.id, offset: offset, crc: crc))
     offset += UInt64(buffer.count - start)

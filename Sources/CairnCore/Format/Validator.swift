@@ -25,16 +25,36 @@ package enum Validator {
     case .success(let value): kind = value
     case .failure(let problem): return (.invalid(problem.reason), nil)
     }
-    return (check(kind: kind, bytes: bytes, schema: schema), kind)
+    return (check(kind: kind, bytes: bytes, schema: schema, shortcuts: true), kind)
   }
 
-  private static func check(kind: FormatV1.PathKind, bytes: [UInt8], schema: Schema?) -> Outcome {
+  /// Checks the file like ``check(path:bytes:schema:)`` but always parses it in full, without
+  /// ``FastValidator``'s shortcut for the common shapes (tests compare the two).
+  package static func checkInFull(path: String, bytes: [UInt8], schema: Schema? = nil) -> Outcome {
+    switch FormatV1.classify(path) {
+    case .success(let kind):
+      return check(kind: kind, bytes: bytes, schema: schema, shortcuts: false)
+    case .failure(let problem): return .invalid(problem.reason)
+    }
+  }
+
+  private static func check(
+    kind: FormatV1.PathKind, bytes: [UInt8], schema: Schema?, shortcuts: Bool
+  ) -> Outcome {
     switch kind {
     case .run(let isJSON):
       if !isJSON { return .valid }
     case .embedding(_, .vectors):
       // Its size is checked against meta.json and keys.json with the rules across files.
       return .valid
+    // The common shapes are accepted in place; everything else, and every refusal, takes the
+    // full path below.
+    case .label(let field, let key) where shortcuts:
+      if FastValidator.acceptsLabelFile(bytes, field: field, sample: key, schema: schema) {
+        return .valid
+      }
+    case .sample(let key) where shortcuts:
+      if FastValidator.acceptsSampleRecord(bytes, key: key, schema: schema) { return .valid }
     default: break
     }
     let value: JSONValue

@@ -1,5 +1,9 @@
 internal import GitStore
 
+#if canImport(Glibc)
+internal import Glibc
+#endif
+
 /// Reads the records a cross-file rule needs: working-tree files and `HEAD`'s blobs.
 struct RecordReader {
   var root: String
@@ -228,19 +232,27 @@ extension CairnRepository {
 }
 
 extension [UInt8] {
-  /// Whether `needle` occurs in the bytes (a plain scan; needles here are a few bytes).
+  /// Whether `needle` occurs in the bytes: `memchr` to each candidate first byte, then
+  /// `memcmp` (a commit asks this of every file it reads, and a byte-by-byte scan cost more
+  /// than hashing the file).
   func contains(subsequence needle: [UInt8]) -> Bool {
-    guard let first = needle.first, count >= needle.count else { return needle.isEmpty }
-    var index = 0
-    let last = count - needle.count
-    while index <= last {
-      if self[index] == first {
-        var matched = 1
-        while matched < needle.count && self[index + matched] == needle[matched] { matched += 1 }
-        if matched == needle.count { return true }
+    guard let first = needle.first else { return true }
+    guard count >= needle.count else { return false }
+    return withUnsafeBytes { haystack in
+      needle.withUnsafeBytes { pattern in
+        guard let base = haystack.baseAddress, let wanted = pattern.baseAddress else {
+          return false
+        }
+        let last = haystack.count - pattern.count
+        var from = 0
+        while from <= last {
+          guard let hit = memchr(base + from, Int32(first), last - from + 1) else { return false }
+          let at = base.distance(to: UnsafeRawPointer(hit))
+          if memcmp(base + at, wanted, pattern.count) == 0 { return true }
+          from = at + 1
+        }
+        return false
       }
-      index += 1
     }
-    return false
   }
 }
