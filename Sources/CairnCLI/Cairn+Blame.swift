@@ -9,6 +9,7 @@ internal import Glibc
 extension Cairn {
   struct Blame: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
+      commandName: "blame",
       abstract: "Show which commit last changed each label of a sample.",
       discussion: """
         Walks the first-parent history back from REV (default HEAD) and, for the sample \

@@ -5,6 +5,7 @@ internal import GitStore
 extension Cairn {
   struct Branch: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
+      commandName: "branch",
       abstract: "List, create or delete branches.",
       discussion: """
         'cairn branch' lists branches; 'cairn branch NAME [START]' creates one at START \

@@ -9,6 +9,7 @@ internal import Glibc
 extension Cairn {
   struct Check: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
+      commandName: "check",
       abstract: "Check a dataset against format v1, its schema and dataset QA; find leaks.",
       subcommands: [Dataset.self, Leakage.self], defaultSubcommand: Dataset.self)
   }
@@ -102,6 +103,7 @@ extension Cairn.Check {
 extension Cairn.Check {
   struct Leakage: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
+      commandName: "leakage",
       abstract: "Find samples of frozen test sets in training data.",
       discussion: """
         The training data is the samples VIEW selects at REV (default: HEAD; the view as \

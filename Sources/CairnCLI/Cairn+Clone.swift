@@ -5,6 +5,7 @@ internal import GitStore
 extension Cairn {
   struct Clone: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
+      commandName: "clone",
       abstract: "Copy a Cairn repository from a URL, with its protected sets.",
       discussion: """
         As 'git clone': remote origin, its branches as refs/remotes/origin/*, its default \

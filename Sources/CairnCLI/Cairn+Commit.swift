@@ -5,6 +5,7 @@ internal import GitStore
 extension Cairn {
   struct Commit: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
+      commandName: "commit",
       abstract: "Validate the working tree and record it as a new commit.",
       discussion: """
         Every changed file is checked (parseable JSON, canonical form, keys and ids consistent \

@@ -5,6 +5,7 @@ internal import GitStore
 extension Cairn {
   struct Demo: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
+      commandName: "demo",
       abstract: "Build a small synthetic dataset and walk through the loop.",
       discussion: """
         Draws PNG images of circles, squares and triangles with their ground-truth boxes (no \

@@ -7,6 +7,7 @@ extension ColorChoice: ExpressibleByArgument {}
 extension Cairn {
   struct Diff: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
+      commandName: "diff",
       abstract: "Show label, sample, schema and view changes between two versions.",
       discussion: """
         With no revision, compares HEAD with the working tree; with one, that revision with \

@@ -5,6 +5,7 @@ internal import GitStore
 extension Cairn {
   struct Drift: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
+      commandName: "drift",
       abstract: "Summarise how labels drifted between two revisions.",
       discussion: """
         For each label field: the class transition matrix (old class → new class of each \

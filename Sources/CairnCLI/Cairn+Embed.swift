@@ -5,6 +5,7 @@ internal import GitStore
 extension Cairn {
   struct Embed: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
+      commandName: "embed",
       abstract: "Import, compute, list and show embedding sets.",
       discussion: """
         An embedding set is a folder embeddings/<name>/ of meta.json, keys.json and \
@@ -20,6 +21,7 @@ extension Cairn {
 extension Cairn.Embed {
   struct Import: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
+      commandName: "import",
       abstract: "Import vectors from a .npy, .jsonl or .csv file into embeddings/<name>/.",
       discussion: """
         .npy: a 2-D little-endian float32 ('<f4') or float16 ('<f2') array in C order, one row \
@@ -81,6 +83,7 @@ extension Cairn.Embed {
 
   struct Compute: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
+      commandName: "compute",
       abstract: "Compute Cairn's built-in pixel descriptor of every image (or detection box).",
       discussion: """
         cairn-descriptor-v1: a deterministic, model-free 384-number vector per image (with \
@@ -143,6 +146,7 @@ extension Cairn.Embed {
 
   struct List: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
+      commandName: "list",
       abstract: "List the embedding sets.",
       discussion: "Sets of the working tree, or of --rev, with their metadata.")
 
@@ -189,6 +193,7 @@ extension Cairn.Embed {
 
   struct Show: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
+      commandName: "show",
       abstract: "Show an embedding set's metadata and first keys.",
       discussion: "The set of the working tree, or of --rev; all three files are read and checked.")
 

@@ -3,6 +3,7 @@ internal import ArgumentParser
 extension Cairn {
   struct Eval: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
+      commandName: "eval",
       abstract: "Evaluate predictions against ground truth; keep, compare and mine the runs.",
       discussion: """
         Detection metrics follow pycocotools (COCO) and the PASCAL VOC devkit; see \

@@ -70,6 +70,7 @@ struct EvaluationScopeOptions: ParsableArguments {
 extension Cairn.Eval {
   struct Detections: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
+      commandName: "detections",
       abstract: "Evaluate a field of predicted boxes against a field of ground-truth boxes.",
       discussion: """
         --method coco (the default) computes the twelve COCO numbers exactly as pycocotools \

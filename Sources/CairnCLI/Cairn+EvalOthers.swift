@@ -5,6 +5,7 @@ internal import Evaluation
 extension Cairn.Eval {
   struct Classifications: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
+      commandName: "classifications",
       abstract: "Evaluate a field of predicted classes against a field of true classes.",
       discussion: """
         Scores each sample's top prediction (highest confidence, ties in order) against its \
@@ -43,6 +44,7 @@ extension Cairn.Eval {
 
   struct Cuboids: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
+      commandName: "cuboids",
       abstract: "Evaluate a field of predicted 3D boxes against ground-truth cuboids.",
       discussion: """
         Per class, predictions by confidence take the unmatched ground-truth cuboid of their \

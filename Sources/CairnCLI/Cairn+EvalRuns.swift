@@ -15,6 +15,7 @@ struct RunSourceOptions: ParsableArguments {
 extension Cairn.Eval {
   struct List: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
+      commandName: "list",
       abstract: "List the stored evaluation runs (runs/eval/*).")
 
     @OptionGroup var repository: RepositoryOptions
@@ -66,6 +67,7 @@ extension Cairn.Eval {
 
   struct Show: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
+      commandName: "show",
       abstract: "Show a stored evaluation run: what it evaluated, its metrics and classes.")
 
     @OptionGroup var repository: RepositoryOptions
@@ -86,6 +88,7 @@ extension Cairn.Eval {
 
   struct Compare: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
+      commandName: "compare",
       abstract: "Compare two stored runs: every metric and every class, with the deltas.")
 
     @OptionGroup var repository: RepositoryOptions
@@ -135,6 +138,7 @@ extension Cairn.Eval {
 
   struct Failures: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
+      commandName: "failures",
       abstract: "List the samples (or objects) behind one kind of error of a stored run.",
       discussion: """
         --fn (the default): ground truth that no prediction matched; --fp: predictions that \

@@ -5,6 +5,7 @@ internal import GitStore
 extension Cairn {
   struct Fetch: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
+      commandName: "fetch",
       abstract: "Fetch a remote's branches, protected sets and tags.",
       discussion: """
         Branches arrive as refs/remotes/REMOTE/*. Protected sets (refs/frozen/*, \

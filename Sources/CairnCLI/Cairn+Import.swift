@@ -5,6 +5,7 @@ internal import GitStore
 extension Cairn {
   struct Import: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
+      commandName: "import",
       abstract: "Import data into the working tree.",
       subcommands: [
         Images.self, YOLO.self, COCO.self, KITTI.self, VOC.self, CVAT.self, LabelStudio.self,
@@ -15,6 +16,7 @@ extension Cairn {
 extension Cairn.Import {
   struct Images: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
+      commandName: "images",
       abstract: "Create one sample per image or point cloud in a folder.",
       discussion: """
         Finds .jpg, .jpeg, .png, KITTI .bin and .pcd files under DIR (recursively, skipping \

@@ -5,6 +5,7 @@ internal import GitStore
 extension Cairn {
   struct Init: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
+      commandName: "init",
       abstract: "Create a new Cairn repository.",
       discussion: """
         Creates a git repository (first branch 'main') with an initial commit holding \

@@ -195,6 +195,7 @@ struct ExportArguments: ParsableArguments {
 extension Cairn {
   struct Export: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
+      commandName: "export",
       abstract: "Export a field's labels in a training or annotation tool's format.",
       discussion: """
         Every export reads one commit (--rev, default HEAD) and writes cairn-export.json \

@@ -4,6 +4,7 @@ internal import CairnCore
 extension Cairn {
   struct Label: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
+      commandName: "label",
       abstract: "Add, change, remove or copy labels in the working tree.",
       discussion: """
         Edits go through the same checks as a commit (label format and schema.json) and are \
@@ -154,6 +155,7 @@ struct LabelOptions: ParsableArguments {
 extension Cairn.Label {
   struct Add: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
+      commandName: "add",
       abstract: "Add a label to a sample; prints its new id.",
       discussion: """
         The label's type follows the field's type in schema.json. Examples:
@@ -199,6 +201,7 @@ extension Cairn.Label {
 
   struct Set: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
+      commandName: "set",
       abstract: "Change a label, keeping its id.",
       discussion: "Only the given options change; --unset-attr removes an attribute.")
 
@@ -276,6 +279,7 @@ extension Cairn.Label {
 
   struct Copy: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
+      commandName: "copy",
       abstract: "Copy labels from one field into another, keeping their provenance.",
       discussion: """
         Each copy gets a new id, loses its confidence, and records {"field", "label"} of its \

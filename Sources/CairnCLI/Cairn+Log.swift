@@ -5,6 +5,7 @@ internal import GitStore
 extension Cairn {
   struct Log: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
+      commandName: "log",
       abstract: "Show commit history, optionally of one sample.",
       discussion: """
         With '-- KEY…', lists only the commits that changed those samples' records or any of \

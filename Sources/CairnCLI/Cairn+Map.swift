@@ -5,6 +5,7 @@ internal import Curation
 extension Cairn {
   struct Map: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
+      commandName: "map",
       abstract: "Map an embedding set to 2-D and draw it as an SVG scatter plot.",
       discussion: """
         Projects the sample embeddings to 2-D with --method: pca (the first two principal \

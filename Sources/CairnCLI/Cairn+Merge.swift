@@ -5,6 +5,7 @@ internal import GitStore
 extension Cairn {
   struct Merge: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
+      commandName: "merge",
       abstract: "Merge a branch into the current one, label by label.",
       discussion: """
         A three-way merge at the level of what files hold: label files by label id (edits \
@@ -93,6 +94,7 @@ extension Cairn {
 
   struct Conflicts: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
+      commandName: "conflicts",
       abstract: "List the conflicts of the merge in progress.")
 
     @OptionGroup var repository: RepositoryOptions
@@ -146,6 +148,7 @@ extension Cairn {
 
   struct Resolve: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
+      commandName: "resolve",
       abstract: "Settle merge conflicts with our version or theirs.",
       discussion: """
         Without a selector every unresolved conflict is settled; with one, only the \

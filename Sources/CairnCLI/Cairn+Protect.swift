@@ -5,6 +5,7 @@ internal import GitStore
 extension Cairn {
   struct Freeze: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
+      commandName: "freeze",
       abstract: "Freeze a view's samples as a protected test set or golden set.",
       discussion: """
         'cairn freeze test NAME --view VIEW' writes a commit holding exactly the samples VIEW \
@@ -55,6 +56,7 @@ extension Cairn {
 
   struct Protect: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
+      commandName: "protect",
       abstract: "List the protected test sets and golden sets.",
       subcommands: [List.self], defaultSubcommand: List.self)
 
@@ -70,6 +72,7 @@ extension Cairn {
 
     struct List: AsyncParsableCommand {
       static let configuration = CommandConfiguration(
+        commandName: "list",
         abstract: "List the protected sets with their sample counts and dates.")
 
       @OptionGroup var repository: RepositoryOptions
@@ -102,6 +105,7 @@ extension Cairn {
 
     struct Install: AsyncParsableCommand {
       static let configuration = CommandConfiguration(
+        commandName: "install",
         abstract: "Install the hooks into this repository.",
         discussion: """
           Without --server: pre-commit (runs 'cairn check --staged') and \

@@ -5,6 +5,7 @@ internal import GitStore
 extension Cairn {
   struct Pull: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
+      commandName: "pull",
       abstract: "Fetch a remote, then merge its branch into the current one, label by label.",
       discussion: """
         'cairn fetch REMOTE' followed by 'cairn merge REMOTE/BRANCH': a fast-forward when the \

@@ -5,6 +5,7 @@ internal import GitStore
 extension Cairn {
   struct Push: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
+      commandName: "push",
       abstract: "Push the current branch and the protected sets to a remote.",
       discussion: """
         Sends BRANCH (default: the current one) to the branch of the same name on REMOTE \

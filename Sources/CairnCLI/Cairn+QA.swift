@@ -13,6 +13,7 @@ extension Cairn {
 extension Cairn.QA {
   struct Golden: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
+      commandName: "golden",
       abstract: "Compare a revision's labels of the golden samples with the golden labels.",
       discussion: """
         For the samples of golden set NAME, the boxes REV (default HEAD) holds in FIELD are \

@@ -5,6 +5,7 @@ internal import GitStore
 extension Cairn {
   struct Remote: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
+      commandName: "remote",
       abstract: "List, add or remove the remotes this repository fetches from and pushes to.",
       discussion: """
         A remote is git's: 'remote.<name>.url' with the fetch refspec \
@@ -41,6 +42,7 @@ extension Cairn {
 
     struct List: AsyncParsableCommand {
       static let configuration = CommandConfiguration(
+        commandName: "list",
         abstract: "List the remotes with their URLs.")
 
       @OptionGroup var repository: RepositoryOptions
@@ -55,6 +57,7 @@ extension Cairn {
 
     struct Add: AsyncParsableCommand {
       static let configuration = CommandConfiguration(
+        commandName: "add",
         abstract: "Add a remote.",
         discussion: """
           Records the remote without contacting it; 'cairn fetch NAME' reads it. Exit 11 when \

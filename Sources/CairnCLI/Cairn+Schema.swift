@@ -121,6 +121,7 @@ struct AttributeOptions: ParsableArguments {
 extension Cairn.SchemaCommand {
   struct Show: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
+      commandName: "show",
       abstract: "Print the schema of the working tree or of a revision.")
 
     @OptionGroup var repository: RepositoryOptions
@@ -183,6 +184,7 @@ extension Cairn.SchemaCommand {
 
   struct AddField: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
+      commandName: "add-field",
       abstract: "Declare a label field.",
       discussion: """
         Types: classification, classifications, detections, polylines, keypoints, cuboids, \
@@ -228,7 +230,8 @@ extension Cairn.SchemaCommand {
   }
 
   struct AddClass: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Add classes to a label field.")
+    static let configuration = CommandConfiguration(
+      commandName: "add-class", abstract: "Add classes to a label field.")
 
     @OptionGroup var repository: RepositoryOptions
     @OptionGroup var change: SchemaChangeOptions
@@ -251,6 +254,7 @@ extension Cairn.SchemaCommand {
 
   struct SetAttribute: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
+      commandName: "set-attribute",
       abstract: "Declare or replace an attribute of a field's labels, or a sample field.",
       discussion: """
         'cairn schema set-attribute FIELD NAME --type T' declares an attribute of every label \
@@ -298,6 +302,7 @@ extension Cairn.SchemaCommand {
 
   struct RenameClass: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
+      commandName: "rename-class",
       abstract: "Rename a class, rewriting every label of that class in one commit.")
 
     @OptionGroup var repository: RepositoryOptions
@@ -333,6 +338,7 @@ extension Cairn.SchemaCommand {
 
   struct RemoveClass: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
+      commandName: "remove-class",
       abstract: "Remove a class; labels still using it need --migrate-to.",
       discussion: """
         A class still used by labels is not removed unless --migrate-to names the class \

@@ -5,6 +5,7 @@ internal import Curation
 extension Cairn {
   struct Score: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
+      commandName: "score",
       abstract: "Score every sample (uniqueness, zcore, kcenter, hardness, duplicates).",
       discussion: """
         uniqueness: FiftyOne's formula on --embeddings. zcore: zero-shot coreset scores \

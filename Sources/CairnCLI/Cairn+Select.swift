@@ -5,6 +5,7 @@ internal import Curation
 extension Cairn {
   struct Select: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
+      commandName: "select",
       abstract: "Choose the next batch to label: coverage, then targeting of failures.",
       discussion: """
         The pool is --from's samples (default: all) minus those labelled in --field, every \

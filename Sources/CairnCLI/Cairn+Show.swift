@@ -5,6 +5,7 @@ internal import GitStore
 extension Cairn {
   struct Show: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
+      commandName: "show",
       abstract: "Show a commit, or one sample as stored in a commit.",
       discussion: """
         'cairn show REV' prints the commit and a summary of the files it changed. \

@@ -5,6 +5,7 @@ internal import GitStore
 extension Cairn {
   struct Status: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
+      commandName: "status",
       abstract: "Show what changed in the working tree since HEAD.",
       discussion: """
         Lists added, modified and deleted sample and label files. Files whose size and \

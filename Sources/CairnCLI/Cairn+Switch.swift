@@ -5,6 +5,7 @@ internal import GitStore
 extension Cairn {
   struct Switch: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
+      commandName: "switch",
       abstract: "Switch to a branch, updating the working tree.",
       discussion: """
         Refuses when tracked files have uncommitted changes, unless --force discards them. \
@@ -33,6 +34,7 @@ extension Cairn {
 
   struct Checkout: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
+      commandName: "checkout",
       abstract: "Materialise a revision in the working tree, or only a view's samples.",
       discussion: """
         A branch name switches to that branch; any other revision (a commit id, HEAD~2, a tag) \

@@ -5,6 +5,7 @@ internal import GitStore
 extension Cairn {
   struct Tags: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
+      commandName: "tags",
       abstract: "Add, remove and count tags on samples or on their labels.",
       discussion: """
         Samples are selected with --key, --view, or query options (Docs/views.md). With \
@@ -78,6 +79,7 @@ struct TagEditArguments: ParsableArguments {
 extension Cairn.Tags {
   struct Add: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
+      commandName: "add",
       abstract: "Add tags to the selected samples (or labels).")
 
     @OptionGroup var repository: RepositoryOptions
@@ -88,6 +90,7 @@ extension Cairn.Tags {
 
   struct Remove: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
+      commandName: "remove",
       abstract: "Remove tags from the selected samples (or labels).")
 
     @OptionGroup var repository: RepositoryOptions
@@ -98,6 +101,7 @@ extension Cairn.Tags {
 
   struct List: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
+      commandName: "list",
       abstract: "Count the tags of the selected samples (default: all), or of their labels.")
 
     @OptionGroup var repository: RepositoryOptions

@@ -5,6 +5,7 @@ internal import GitStore
 extension Cairn {
   struct View: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
+      commandName: "view",
       abstract: "Save, list, show, apply and remove saved views.",
       discussion: """
         A view is a query stored in views/<name>.json: label filters, conditions on samples, \
@@ -20,6 +21,7 @@ extension Cairn {
 extension Cairn.View {
   struct Save: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
+      commandName: "save",
       abstract: "Save a view into views/<name>.json in the working tree.",
       discussion: """
         The query options become the view's stages, in this order: --key, --filter, --match \
@@ -87,6 +89,7 @@ extension Cairn.View {
 
   struct List: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
+      commandName: "list",
       abstract: "List the saved views.",
       discussion:
         "Views of the working tree, or of --rev. A file that breaks the view rules is listed with its problem."
@@ -138,6 +141,7 @@ extension Cairn.View {
 
   struct Show: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
+      commandName: "show",
       abstract: "Show a saved view's definition.",
       discussion:
         "The view of the working tree, or of --rev, with its stages and the equivalent options.")
@@ -175,6 +179,7 @@ extension Cairn.View {
 
   struct Apply: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
+      commandName: "apply",
       abstract: "Apply a saved view or a query, printing the selected sample keys.",
       discussion: """
         Without --rev, the view file and the data come from the working tree; with --rev, both \
