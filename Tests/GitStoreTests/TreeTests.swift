@@ -28,6 +28,22 @@ import Testing
     #expect(tree.hex == expected)
   }
 
+  /// Git's entry order: bytes, with a tree's name compared as if it ended in `/`.
+  @Test func entryOrderIsGits() {
+    // (name, is a tree), in git's order.
+    let ordered: [(String, Bool)] = [
+      ("a", false), ("a-b", false), ("a.b", true), ("a", true), ("a0", false), ("ab", true),
+      ("b", false), ("b.json", false), ("b", true), ("é", false),
+    ]
+    for (i, left) in ordered.enumerated() {
+      for (j, right) in ordered.enumerated() {
+        #expect(
+          TreeFormat.precedes(left.0, left.1, right.0, right.1) == (i < j),
+          "\(left) before \(right)")
+      }
+    }
+  }
+
   @Test func editingOneFileKeepsUnchangedSubtrees() throws {
     let dir = try TemporaryDirectory()
     defer { dir.remove() }

@@ -374,14 +374,8 @@ extension CairnRepository {
       let what = name == "cairn.json" ? "the manifest" : "the schema"
       violations.append(CairnError.Violation(name, "\(what) cannot be deleted"))
     }
-    // Built only when needed: the working tree's paths, and its label fields.
-    var present: Set<String>?
-    func exists(_ path: String) -> Bool {
-      if present == nil {
-        present = Set(entries.lazy.filter { $0.stat != nil }.map(\.path))
-      }
-      return present?.contains(path) ?? false
-    }
+    func exists(_ path: String) -> Bool { snapshot.isPresent(path) }
+    // Built only when needed: the working tree's label fields.
     var fields: [String]?
     for (index, change) in changed {
       let path = entries[index].path

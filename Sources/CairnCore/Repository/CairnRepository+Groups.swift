@@ -100,11 +100,7 @@ extension CairnRepository {
       }
     }
 
-    var present: Set<String>?
-    func exists(_ path: String) -> Bool {
-      if present == nil { present = Set(entries.lazy.filter { $0.stat != nil }.map(\.path)) }
-      return present?.contains(path) ?? false
-    }
+    func exists(_ path: String) -> Bool { snapshot.isPresent(path) }
     var groupCache: [String: GroupRecord?] = [:]
     /// The group's record in the new tree: nil when absent or invalid (reported on its own).
     func groupRecord(_ id: String) -> (exists: Bool, record: GroupRecord?) {

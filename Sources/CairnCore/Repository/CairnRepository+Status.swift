@@ -82,6 +82,25 @@ struct WorkingSnapshot {
     guard let headID = entry.headID else { return .added }
     return currentID == headID ? nil : .modified
   }
+
+  /// Whether `path` is a file of the working tree: a binary search of the entries, which are
+  /// in the order of their bytes.
+  ///
+  /// - Complexity: O(log n) path comparisons, with no set of every path built for a few
+  ///   lookups.
+  func isPresent(_ path: String) -> Bool {
+    var low = 0
+    var high = entries.count
+    while low < high {
+      let middle = (low + high) / 2
+      if ByteOrder.precedes(entries[middle].path, path) {
+        low = middle + 1
+      } else {
+        high = middle
+      }
+    }
+    return low < entries.count && entries[low].path == path && entries[low].stat != nil
+  }
 }
 
 extension CairnRepository {
@@ -146,18 +165,18 @@ extension CairnRepository {
       var i = 0
       var j = 0
       while i < files.count || j < tracked.count {
-        if i < files.count, j < tracked.count,
-          files[i].path.utf8.elementsEqual(tracked[j].path.utf8)
-        {
+        // One comparison of the path bytes (memcmp) per step.
+        let order =
+          i < files.count && j < tracked.count
+          ? ByteOrder.compare(files[i].path, tracked[j].path) : (i < files.count ? -1 : 1)
+        if order == 0 {
           entries.append(
             SnapshotEntry(
               path: files[i].path, stat: files[i].stat, headID: tracked[j].id,
               knownID: known(tracked[j], files[i].stat)))
           i += 1
           j += 1
-        } else if j >= tracked.count
-          || (i < files.count && files[i].path.utf8.lexicographicallyPrecedes(tracked[j].path.utf8))
-        {
+        } else if order < 0 {
           entries.append(SnapshotEntry(path: files[i].path, stat: files[i].stat))
           i += 1
         } else {
