@@ -198,43 +198,71 @@ package struct IndexFile: Sendable {
   package func serialize(presorted: Bool = false) -> [UInt8] {
     let sorted =
       presorted ? entries : entries.sorted { $0.path.utf8.lexicographicallyPrecedes($1.path.utf8) }
-    var out: [UInt8] = Array("DIRC".utf8)
-    out.reserveCapacity(12 + sorted.count * 112 + 48)
-    func put(_ value: UInt32) {
-      out.append(UInt8(value >> 24))
-      out.append(UInt8(truncatingIfNeeded: value >> 16))
-      out.append(UInt8(truncatingIfNeeded: value >> 8))
-      out.append(UInt8(truncatingIfNeeded: value))
-    }
     let extended = sorted.contains { $0.skipWorktree }
-    put(extended ? 3 : 2)
-    put(UInt32(sorted.count))
-    for entry in sorted {
-      let start = out.count
-      put(entry.ctimeSeconds)
-      put(entry.ctimeNanoseconds)
-      put(entry.mtimeSeconds)
-      put(entry.mtimeNanoseconds)
-      put(entry.device)
-      put(entry.inode)
-      put(entry.mode)
-      put(entry.uid)
-      put(entry.gid)
-      put(entry.size)
-      entry.id.withRawBytes { out.append(contentsOf: $0) }
-      let length = entry.path.utf8.count
-      let flags = UInt16(min(length, 0xFFF)) | (entry.skipWorktree ? 0x4000 : 0)
-      out.append(UInt8(flags >> 8))
-      out.append(UInt8(truncatingIfNeeded: flags))
-      if entry.skipWorktree {
-        // Extended flags: skip-worktree.
-        out.append(0x40)
-        out.append(0)
+    // Each entry: 62 bytes of stat data, id and flags (64 with extended flags), the path, and
+    // 1–8 NULs to a multiple of 8. Sized first, then written in place.
+    func entryLength(_ entry: IndexEntry) -> Int {
+      let written = 62 + (entry.skipWorktree ? 2 : 0) + entry.path.utf8.count
+      return (written + 8) & ~7
+    }
+    var total = 12 + 20
+    for entry in sorted { total += entryLength(entry) }
+    var out = [UInt8](unsafeUninitializedCapacity: total) { buffer, initialized in
+      var at = 0
+      func put(_ value: UInt32) {
+        buffer[at] = UInt8(value >> 24)
+        buffer[at + 1] = UInt8(truncatingIfNeeded: value >> 16)
+        buffer[at + 2] = UInt8(truncatingIfNeeded: value >> 8)
+        buffer[at + 3] = UInt8(truncatingIfNeeded: value)
+        at += 4
       }
-      out.append(contentsOf: entry.path.utf8)
-      let written = out.count - start
-      let padded = (written + 8) & ~7
-      out.append(contentsOf: repeatElement(0, count: padded - written))
+      for byte in "DIRC".utf8 {
+        buffer[at] = byte
+        at += 1
+      }
+      put(extended ? 3 : 2)
+      put(UInt32(sorted.count))
+      for entry in sorted {
+        let end = at + entryLength(entry)
+        put(entry.ctimeSeconds)
+        put(entry.ctimeNanoseconds)
+        put(entry.mtimeSeconds)
+        put(entry.mtimeNanoseconds)
+        put(entry.device)
+        put(entry.inode)
+        put(entry.mode)
+        put(entry.uid)
+        put(entry.gid)
+        put(entry.size)
+        entry.id.withRawBytes { id in
+          for byte in id {
+            buffer[at] = byte
+            at += 1
+          }
+        }
+        var path = entry.path
+        let flags = UInt16(min(path.utf8.count, 0xFFF)) | (entry.skipWorktree ? 0x4000 : 0)
+        buffer[at] = UInt8(flags >> 8)
+        buffer[at + 1] = UInt8(truncatingIfNeeded: flags)
+        at += 2
+        if entry.skipWorktree {
+          // Extended flags: skip-worktree.
+          buffer[at] = 0x40
+          buffer[at + 1] = 0
+          at += 2
+        }
+        path.withUTF8 { bytes in
+          for byte in bytes {
+            buffer[at] = byte
+            at += 1
+          }
+        }
+        while at < end {
+          buffer[at] = 0
+          at += 1
+        }
+      }
+      initialized = at
     }
     var hasher = Insecure.SHA1()
     out.withUnsafeBytes { hasher.update(bufferPointer: $0) }
