@@ -53,9 +53,14 @@ package enum WorkingTreeScanner {
   }
 
   private static func sortedInIndexOrder(_ entries: [(String, FileStat)]) -> [(String, FileStat)] {
-    entries.sorted { a, b in
-      TreeFormat.precedes(a.0, a.1.isDirectory, b.0, b.1.isDirectory)
+    // Positions are sorted, not the entries: moving a name with its stat data cost more than
+    // comparing two names.
+    let names = entries.map(\.0)
+    let directories = entries.map(\.1.isDirectory)
+    let order = names.indices.sorted { a, b in
+      TreeFormat.precedes(names[a], directories[a], names[b], directories[b])
     }
+    return order.map { entries[$0] }
   }
 
   private static func walk(directory: String, relative: String, into files: inout [WorkingFile]) {
