@@ -228,23 +228,29 @@ extension CairnRepository {
 }
 
 extension [UInt8] {
-  /// Whether `needle` occurs in the bytes: `memchr` to each candidate first byte, then
-  /// `memcmp` (a commit asks this of every file it reads, and a byte-by-byte scan cost more
-  /// than hashing the file).
-  func contains(subsequence needle: [UInt8]) -> Bool {
-    guard let first = needle.first else { return true }
+  /// Whether `needle` occurs in the bytes.
+  ///
+  /// `memchr` to each candidate of the needle's second byte, then `memcmp`: a commit asks this
+  /// of every file it reads, and a byte-by-byte scan cost more than hashing the file. The
+  /// markers searched for begin with a quote, the most common byte of JSON; their second byte,
+  /// a letter, stops `memchr` far less often.
+  package func contains(subsequence needle: [UInt8]) -> Bool {
+    guard !needle.isEmpty else { return true }
     guard count >= needle.count else { return false }
+    let anchor = needle.count > 1 ? 1 : 0
     return withUnsafeBytes { haystack in
       needle.withUnsafeBytes { pattern in
         guard let base = haystack.baseAddress, let wanted = pattern.baseAddress else {
           return false
         }
+        let byte = Int32(pattern[anchor])
+        // The needle may start at 0...last; its anchor byte is then at anchor...last + anchor.
         let last = haystack.count - pattern.count
-        var from = 0
-        while from <= last {
-          guard let hit = memchr(base + from, Int32(first), last - from + 1) else { return false }
+        var from = anchor
+        while from <= last + anchor {
+          guard let hit = memchr(base + from, byte, last + anchor - from + 1) else { return false }
           let at = base.distance(to: UnsafeRawPointer(hit))
-          if memcmp(base + at, wanted, pattern.count) == 0 { return true }
+          if memcmp(base + at - anchor, wanted, pattern.count) == 0 { return true }
           from = at + 1
         }
         return false
