@@ -123,6 +123,14 @@ package final class GitRepository {
     return git_odb_exists_ext(odb, &oid, UInt32(GIT_ODB_LOOKUP_NO_REFRESH.rawValue)) == 1
   }
 
+  /// Whether one of the repository's packs holds `id`, answered from the mapped pack indexes
+  /// without a system call.
+  ///
+  /// Loose objects are not looked for (libgit2 would `stat` a file per object): a writer that
+  /// asks this before packing an object may pack again an object that exists loose, which git
+  /// allows, instead of paying a system call for every object of a bulk write.
+  package func isPacked(_ id: ObjectID) -> Bool { packReader.contains(id) }
+
   /// Makes packs written since the repository was opened visible.
   package func refreshObjects() throws(GitError) {
     try check(git_odb_refresh(odb), "git_odb_refresh")

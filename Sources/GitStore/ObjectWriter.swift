@@ -1,7 +1,8 @@
 /// Collects the new objects of one operation into a single pack.
 ///
-/// Objects already in the repository or already added are skipped, so a rewrite that changes
-/// nothing adds nothing. Nothing is visible to readers until ``commit()``; a writer dropped
+/// Objects already in the repository's packs or already added are skipped, so a rewrite that
+/// changes nothing adds nothing (an object that exists only loose, written by plain git, is
+/// packed again: see ``GitRepository/isPacked(_:)``). Nothing is visible to readers until ``commit()``; a writer dropped
 /// without committing leaves no trace.
 package final class ObjectWriter {
   private let repository: GitRepository
@@ -21,7 +22,7 @@ package final class ObjectWriter {
 
   /// Adds an object that was hashed and compressed elsewhere (for example on another thread).
   package func add(_ object: PreparedObject) throws(GitError) {
-    if pack.contains(object.id) || repository.contains(object.id) { return }
+    if pack.contains(object.id) || repository.isPacked(object.id) { return }
     try pack.add(object)
   }
 
@@ -29,7 +30,7 @@ package final class ObjectWriter {
   @discardableResult
   package func write(_ type: ObjectType, _ bytes: [UInt8]) throws(GitError) -> ObjectID {
     let id = ObjectHasher.id(of: type, bytes)
-    if pack.contains(id) || repository.contains(id) { return id }
+    if pack.contains(id) || repository.isPacked(id) { return id }
     try pack.add(compressor.prepare(type, bytes))
     return id
   }

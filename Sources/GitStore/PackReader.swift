@@ -45,6 +45,19 @@ final class PackReader {
     lastHit = 0
   }
 
+  /// Whether a mapped pack's index lists `id` (whole or as a delta).
+  func contains(_ id: ObjectID) -> Bool {
+    if !loaded { load() }
+    for step in 0..<packs.count {
+      let slot = step == 0 ? lastHit : (step <= lastHit ? step - 1 : step)
+      if find(id, in: packs[slot]) != nil {
+        lastHit = slot
+        return true
+      }
+    }
+    return false
+  }
+
   /// The type and content of `id`, or nil when it is not a whole object in a mapped pack.
   func read(_ id: ObjectID) -> (ObjectType, [UInt8])? {
     if !loaded { load() }

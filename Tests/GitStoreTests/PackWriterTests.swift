@@ -4,6 +4,33 @@ import GitStore
 import Testing
 
 @Suite struct PackWriterTests {
+  /// Objects already packed are skipped; one that exists only loose is packed again, which git
+  /// accepts.
+  @Test func packedObjectsAreSkippedAndLooseOnesPackedAgain() throws {
+    let dir = try TemporaryDirectory()
+    defer { dir.remove() }
+    let repo = try GitRepository.create(at: dir.path, bare: false)
+    let first = try ObjectWriter(repository: repo)
+    let packed = try first.write(.blob, Array("packed\n".utf8))
+    try first.commit()
+    #expect(repo.isPacked(packed))
+
+    try dir.write("loose\n", to: "loose.txt")
+    let hashed = try CommandRunner.git(["hash-object", "-w", "loose.txt"], in: dir.path)
+    let loose = hashed.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+    #expect(!repo.isPacked(try #require(ObjectID(hex: loose))))
+
+    let second = try ObjectWriter(repository: repo)
+    #expect(try second.write(.blob, Array("packed\n".utf8)) == packed)
+    #expect(second.count == 0)
+    #expect(try second.write(.blob, Array("loose\n".utf8)).hex == loose)
+    #expect(second.count == 1)
+    try second.commit()
+    #expect(repo.isPacked(try #require(ObjectID(hex: loose))))
+    let fsck = try CommandRunner.git(["fsck", "--full", "--strict"], in: dir.path)
+    #expect(fsck.exitCode == 0, "\(fsck)")
+  }
+
   @Test func writtenPackIsReadableByGitAndLibgit2() throws {
     let dir = try TemporaryDirectory()
     defer { dir.remove() }
