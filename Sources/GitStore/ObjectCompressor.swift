@@ -21,6 +21,7 @@ package struct PreparedObject: Sendable {
 package final class ObjectCompressor {
   private let compressor: OpaquePointer
   private var output: [UInt8] = []
+  private var fixedCodes = FixedCodeDeflater()
 
   /// Creates a compressor at `level` (1 is fastest; packs stay readable by any git).
   package init(level: Int32 = 1) {
@@ -40,7 +41,9 @@ package final class ObjectCompressor {
     if type == .tree {
       return PreparedObject(id: id, type: type, size: bytes.count, compressed: Self.stored(bytes))
     }
-    return PreparedObject(id: id, type: type, size: bytes.count, compressed: deflate(bytes))
+    let compressed =
+      bytes.count <= FixedCodeDeflater.limit ? fixedCodes.deflate(bytes) : deflate(bytes)
+    return PreparedObject(id: id, type: type, size: bytes.count, compressed: compressed)
   }
 
   private func deflate(_ bytes: UnsafeRawBufferPointer) -> [UInt8] {
@@ -85,6 +88,21 @@ package final class ObjectCompressor {
     out.append(UInt8((checksum >> 8) & 0xFF))
     out.append(UInt8(checksum & 0xFF))
     return out
+  }
+
+  /// Inflates a zlib stream that must hold exactly `size` bytes; nil if it does not.
+  package static func inflate(_ stream: [UInt8], size: Int) -> [UInt8]? {
+    guard let decompressor = libdeflate_alloc_decompressor() else { return nil }
+    defer { libdeflate_free_decompressor(decompressor) }
+    var output = [UInt8](repeating: 0, count: max(size, 1))
+    let status = stream.withUnsafeBytes { input in
+      output.withUnsafeMutableBytes { out in
+        libdeflate_zlib_decompress(
+          decompressor, input.baseAddress, input.count, out.baseAddress, size, nil)
+      }
+    }
+    guard status == LIBDEFLATE_SUCCESS else { return nil }
+    return Array(output[0..<size])
   }
 
   /// Hashes and compresses `bytes` as an object of `type`.
