@@ -30,6 +30,40 @@ import Testing
     #expect(first.allSatisfy { $0.count == 2 && $0 <= "3f" })
   }
 
+  /// Shards are the first 12 bits of SHA-256 of the key (values from Python's hashlib).
+  @Test func shardsAreTheFirstTwelveBitsOfSHA256() {
+    #expect(FormatV1.shard(of: "k") == ("20", "25"))
+    #expect(FormatV1.shard(of: "image_2/000001.png") == ("39", "31"))
+    #expect(FormatV1.shard(of: "sample-7") == ("37", "30"))
+  }
+
+  @Test func keyProblemsAreNamed() {
+    #expect(FormatV1.keyProblem("") == "the key is empty")
+    #expect(FormatV1.keyProblem("/abs") == "the key is an absolute path")
+    #expect(FormatV1.keyProblem("a//b") == "the key has an empty path segment")
+    #expect(FormatV1.keyProblem("a/") == "the key has an empty path segment")
+    #expect(FormatV1.keyProblem("a/./b") == "the key has a '.' segment (escapes its folder)")
+    #expect(FormatV1.keyProblem("..") == "the key has a '..' segment (escapes its folder)")
+    #expect(FormatV1.keyProblem("a/.../b") == nil)
+    #expect(FormatV1.keyProblem("a\\b") == "the key contains a backslash")
+    #expect(FormatV1.keyProblem(String(repeating: "x", count: 201)) != nil)
+    // 84 bytes that each encode to three: 252 + ".json" is over 255.
+    #expect(
+      FormatV1.keyProblem(String(repeating: " ", count: 84))
+        == "the key's encoded file name is longer than 255 bytes")
+    #expect(FormatV1.keyProblem(String(repeating: " ", count: 83)) == nil)
+  }
+
+  @Test func onlyNamesEncodeKeyMakesDecode() {
+    #expect(FormatV1.decodeKey("plain-name_0.png") == "plain-name_0.png")
+    #expect(FormatV1.decodeKey("a%2Fb") == "a/b")
+    #expect(FormatV1.decodeKey("a%2fb") == nil)
+    #expect(FormatV1.decodeKey("a%2") == nil)
+    #expect(FormatV1.decodeKey(".hidden") == nil)
+    #expect(FormatV1.decodeKey("%2Ehidden") == ".hidden")
+    #expect(FormatV1.decodeKey("a b") == nil)
+  }
+
   @Test(arguments: ["", "../x", "a/../b", "/abs", "a//b", "a\\b", "tab\there", "./a"])
   func invalidKeysAreRefused(key: String) {
     #expect(FormatV1.keyProblem(key) != nil)

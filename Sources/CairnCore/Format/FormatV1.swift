@@ -18,18 +18,21 @@ package enum FormatV1 {
 
   /// The shard directories of a key: `["1a", "3f"]`, from the first 12 bits of SHA-256(key).
   package static func shard(of key: String) -> (String, String) {
-    let digest = SHA256.hash(data: Array(key.utf8))
-    var iterator = digest.makeIterator()
-    let b0 = iterator.next() ?? 0
-    let b1 = iterator.next() ?? 0
-    let first = Int(b0 >> 2)
-    let second = Int((b0 & 0x3) << 4 | b1 >> 4)
-    return (twoHex(first), twoHex(second))
+    var key = key
+    let digest = key.withUTF8 { SHA256.hash(data: UnsafeRawBufferPointer($0)) }
+    return digest.withUnsafeBytes { bytes in
+      let b0 = bytes[0]
+      let b1 = bytes[1]
+      let first = Int(b0 >> 2)
+      let second = Int((b0 & 0x3) << 4 | b1 >> 4)
+      return (twoHex(first), twoHex(second))
+    }
   }
 
+  private static let hexDigits: [UInt8] = Array("0123456789abcdef".utf8)
+
   private static func twoHex(_ value: Int) -> String {
-    let digits = Array("0123456789abcdef")
-    return String([digits[value >> 4], digits[value & 0xF]])
+    String(decoding: [hexDigits[value >> 4], hexDigits[value & 0xF]], as: UTF8.self)
   }
 
   /// Whether a repository path lies under one of the roots Cairn tracks.
@@ -47,26 +50,47 @@ package enum FormatV1 {
 
   /// Checks a sample key; returns why it is invalid, or nil.
   package static func keyProblem(_ key: String) -> String? {
-    let bytes = Array(key.utf8)
-    if bytes.isEmpty { return "the key is empty" }
-    if bytes.count > maximumKeyLength {
-      return "the key is longer than \(maximumKeyLength) bytes"
-    }
-    if bytes.contains(where: { $0 < 0x20 || $0 == 0x7F }) {
-      return "the key contains a control character"
-    }
-    if bytes.contains(UInt8(ascii: "\\")) { return "the key contains a backslash" }
-    if key.hasPrefix("/") { return "the key is an absolute path" }
-    if encodeKey(key).utf8.count + ".json".utf8.count > 255 {
-      return "the key's encoded file name is longer than 255 bytes"
-    }
-    for segment in key.split(separator: "/", omittingEmptySubsequences: false) {
-      if segment.isEmpty { return "the key has an empty path segment" }
-      if segment == "." || segment == ".." {
-        return "the key has a '\(segment)' segment (escapes its folder)"
+    var key = key
+    return key.withUTF8 { bytes -> String? in
+      if bytes.isEmpty { return "the key is empty" }
+      if bytes.count > maximumKeyLength {
+        return "the key is longer than \(maximumKeyLength) bytes"
       }
+      if bytes.contains(where: { $0 < 0x20 || $0 == 0x7F }) {
+        return "the key contains a control character"
+      }
+      if bytes.contains(UInt8(ascii: "\\")) { return "the key contains a backslash" }
+      if bytes[0] == UInt8(ascii: "/") { return "the key is an absolute path" }
+      // The length encodeKey(_:) would give, without building it.
+      var encoded = 0
+      for (index, byte) in bytes.enumerated() {
+        encoded += isPlainKeyByte(byte, at: index) ? 1 : 3
+      }
+      if encoded + ".json".utf8.count > 255 {
+        return "the key's encoded file name is longer than 255 bytes"
+      }
+      var start = 0
+      for end in 0...bytes.count where end == bytes.count || bytes[end] == UInt8(ascii: "/") {
+        let segment = UnsafeBufferPointer(rebasing: bytes[start..<end])
+        if segment.isEmpty { return "the key has an empty path segment" }
+        let dot = UInt8(ascii: ".")
+        if segment.count <= 2 && segment.allSatisfy({ $0 == dot }) {
+          let name = segment.count == 1 ? "." : ".."
+          return "the key has a '\(name)' segment (escapes its folder)"
+        }
+        start = end + 1
+      }
+      return nil
     }
-    return nil
+  }
+
+  /// Whether ``encodeKey(_:)`` keeps `byte` at `index` of a key as it is.
+  private static func isPlainKeyByte(_ byte: UInt8, at index: Int) -> Bool {
+    (UInt8(ascii: "a")...UInt8(ascii: "z")).contains(byte)
+      || (UInt8(ascii: "A")...UInt8(ascii: "Z")).contains(byte)
+      || (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(byte)
+      || byte == UInt8(ascii: "-") || byte == UInt8(ascii: "_")
+      || (byte == UInt8(ascii: ".") && index > 0)
   }
 
   /// Checks a label field name; returns why it is invalid, or nil.
@@ -124,13 +148,7 @@ package enum FormatV1 {
     var out: [UInt8] = []
     out.reserveCapacity(key.utf8.count + 8)
     for (index, byte) in key.utf8.enumerated() {
-      let plain =
-        (UInt8(ascii: "a")...UInt8(ascii: "z")).contains(byte)
-        || (UInt8(ascii: "A")...UInt8(ascii: "Z")).contains(byte)
-        || (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(byte)
-        || byte == UInt8(ascii: "-") || byte == UInt8(ascii: "_")
-        || (byte == UInt8(ascii: ".") && index > 0)
-      if plain {
+      if isPlainKeyByte(byte, at: index) {
         out.append(byte)
       } else {
         out.append(UInt8(ascii: "%"))
@@ -143,6 +161,13 @@ package enum FormatV1 {
 
   /// Decodes a file name made by ``encodeKey(_:)``; nil when it is not such a name.
   package static func decodeKey(_ name: String) -> String? {
+    // Most names need no decoding: every byte is one encodeKey(_:) keeps, so the key is the
+    // name itself.
+    var copy = name
+    let plain = copy.withUTF8 { bytes in
+      !bytes.isEmpty && bytes.enumerated().allSatisfy { isPlainKeyByte($0.element, at: $0.offset) }
+    }
+    if plain { return name }
     var out: [UInt8] = []
     let bytes = Array(name.utf8)
     var index = 0

@@ -369,8 +369,7 @@ extension CairnRepository {
   ) -> [CairnError.Violation] {
     var violations: [CairnError.Violation] = []
     let entries = snapshot.entries
-    for name in ["cairn.json", "schema.json"]
-    where !entries.contains(where: { $0.path == name && $0.stat != nil }) {
+    for name in ["cairn.json", "schema.json"] where !snapshot.isPresent(name) {
       let what = name == "cairn.json" ? "the manifest" : "the schema"
       violations.append(CairnError.Violation(name, "\(what) cannot be deleted"))
     }
@@ -401,7 +400,9 @@ extension CairnRepository {
               path, "sample '\(key ?? path)' is deleted but its labels in field '\(field)' remain"))
         }
       } else if case .label(let field, let key) = kinds(index) {
-        let samplePath = "samples/" + path.dropFirst("labels/\(field)/".count)
+        // `labels/<field>/` is ASCII: dropped by its UTF-8 length, not by characters.
+        let samplePath =
+          "samples/" + String(Substring(path.utf8.dropFirst(8 + field.utf8.count)))
         if !exists(samplePath) {
           violations.append(
             CairnError.Violation(path, "labels for sample '\(key)', which does not exist"))
