@@ -13,11 +13,12 @@ package struct PreparedObject: Sendable {
 
 /// Hashes and deflates objects for a pack.
 ///
-/// Compresses with libdeflate, which works on whole buffers: it has no stream to reset per
-/// object and builds its tables faster than zlib, so small records (most sample and label
-/// files) compress about twice as fast as through a zlib stream reset per object, to the same
-/// size at level 1. The output is an ordinary zlib stream that every git reads. Trees are
-/// stored, not deflated (see ``stored(_:)``). Not thread-safe; use one compressor per thread.
+/// Objects up to 4 KiB (most sample and label files) go through ``FixedCodeDeflater``: one
+/// block with deflate's fixed codes and no per-object setup. Larger ones go through libdeflate,
+/// which works on whole buffers: no stream to reset per object, and tables built faster than
+/// zlib's, to the same size at level 1. The output is always an ordinary zlib stream that every
+/// git reads. Trees are stored, not deflated (see ``stored(_:)``). Not thread-safe; use one
+/// compressor per thread.
 package final class ObjectCompressor {
   private let compressor: OpaquePointer
   private var output: [UInt8] = []
