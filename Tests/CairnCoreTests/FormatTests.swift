@@ -52,6 +52,11 @@ import Testing
       FormatV1.keyProblem(String(repeating: " ", count: 84))
         == "the key's encoded file name is longer than 255 bytes")
     #expect(FormatV1.keyProblem(String(repeating: " ", count: 83)) == nil)
+    // Beyond ASCII the rules go by characters: a slash a combining mark joins separates nothing.
+    #expect(FormatV1.keyProblem("/\u{301}abc") == nil)
+    #expect(FormatV1.keyProblem("a//\u{301}") == nil)
+    #expect(FormatV1.keyProblem("é/../x") == "the key has a '..' segment (escapes its folder)")
+    #expect(FormatV1.keyProblem("/é") == "the key is an absolute path")
   }
 
   @Test func onlyNamesEncodeKeyMakesDecode() {

@@ -50,8 +50,8 @@ package enum FormatV1 {
 
   /// Checks a sample key; returns why it is invalid, or nil.
   package static func keyProblem(_ key: String) -> String? {
-    var key = key
-    return key.withUTF8 { bytes -> String? in
+    var copy = key
+    return copy.withUTF8 { bytes -> String? in
       if bytes.isEmpty { return "the key is empty" }
       if bytes.count > maximumKeyLength {
         return "the key is longer than \(maximumKeyLength) bytes"
@@ -60,6 +60,9 @@ package enum FormatV1 {
         return "the key contains a control character"
       }
       if bytes.contains(UInt8(ascii: "\\")) { return "the key contains a backslash" }
+      // Keys beyond ASCII keep the rules by characters: a `/` that a combining mark joins is
+      // not a separator there, and keys committed under those rules stay valid.
+      if bytes.contains(where: { $0 >= 0x80 }) { return keyProblemByCharacters(key) }
       if bytes[0] == UInt8(ascii: "/") { return "the key is an absolute path" }
       // The length encodeKey(_:) would give, without building it.
       var encoded = 0
@@ -82,6 +85,21 @@ package enum FormatV1 {
       }
       return nil
     }
+  }
+
+  /// The rules after the byte checks, by characters.
+  private static func keyProblemByCharacters(_ key: String) -> String? {
+    if key.hasPrefix("/") { return "the key is an absolute path" }
+    if encodeKey(key).utf8.count + ".json".utf8.count > 255 {
+      return "the key's encoded file name is longer than 255 bytes"
+    }
+    for segment in key.split(separator: "/", omittingEmptySubsequences: false) {
+      if segment.isEmpty { return "the key has an empty path segment" }
+      if segment == "." || segment == ".." {
+        return "the key has a '\(segment)' segment (escapes its folder)"
+      }
+    }
+    return nil
   }
 
   /// Whether ``encodeKey(_:)`` keeps `byte` at `index` of a key as it is.
