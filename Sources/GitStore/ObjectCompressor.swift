@@ -91,21 +91,6 @@ package final class ObjectCompressor {
     return out
   }
 
-  /// Inflates a zlib stream that must hold exactly `size` bytes; nil if it does not.
-  package static func inflate(_ stream: [UInt8], size: Int) -> [UInt8]? {
-    guard let decompressor = libdeflate_alloc_decompressor() else { return nil }
-    defer { libdeflate_free_decompressor(decompressor) }
-    var output = [UInt8](repeating: 0, count: max(size, 1))
-    let status = stream.withUnsafeBytes { input in
-      output.withUnsafeMutableBytes { out in
-        libdeflate_zlib_decompress(
-          decompressor, input.baseAddress, input.count, out.baseAddress, size, nil)
-      }
-    }
-    guard status == LIBDEFLATE_SUCCESS else { return nil }
-    return Array(output[0..<size])
-  }
-
   /// Hashes and compresses `bytes` as an object of `type`.
   package func prepare(_ type: ObjectType, _ bytes: [UInt8]) -> PreparedObject {
     bytes.withUnsafeBytes { prepare(type, $0) }

@@ -1,9 +1,3 @@
-#if canImport(Glibc)
-internal import Glibc
-#elseif canImport(Darwin)
-internal import Darwin
-#endif
-
 /// One entry of a git tree, copied out of libgit2 into a value.
 package struct TreeEntry: Sendable, Equatable {
   /// Git file modes Cairn writes.
@@ -35,22 +29,13 @@ package enum TreeFormat {
 
   /// Orders names as git does: byte order, with a tree's name compared as if it ended in `/`.
   package static func precedes(_ a: String, _ aIsTree: Bool, _ b: String, _ bIsTree: Bool) -> Bool {
-    var a = a
-    var b = b
-    return a.withUTF8 { x in
-      b.withUTF8 { y in
-        let common = min(x.count, y.count)
-        if common > 0, let p = x.baseAddress, let q = y.baseAddress {
-          let order = memcmp(p, q, common)
-          if order != 0 { return order < 0 }
-        }
-        // Equal up to the shorter name: compare the next byte of each, where a name that ended
-        // goes on with `/` if it is a tree's and ends (0) otherwise. Names hold neither byte.
-        let l = x.count > common ? x[common] : (aIsTree ? UInt8(ascii: "/") : 0)
-        let r = y.count > common ? y[common] : (bIsTree ? UInt8(ascii: "/") : 0)
-        return l < r
-      }
-    }
+    UTF8Order.compare(a, b) { x, y, common in
+      // Equal up to the shorter name: compare the next byte of each, where a name that ended
+      // goes on with `/` if it is a tree's and ends (0) otherwise. Names hold neither byte.
+      let l = x.count > common ? x[common] : (aIsTree ? UInt8(ascii: "/") : 0)
+      let r = y.count > common ? y[common] : (bIsTree ? UInt8(ascii: "/") : 0)
+      return l < r ? -1 : (l > r ? 1 : 0)
+    } < 0
   }
 
   /// Serialises entries, sorting them in git's order unless `presorted`.

@@ -153,15 +153,12 @@ private struct ByteCursor {
     let fractionCount = index - fractionStart
     guard fractionCount >= 1, index < bytes.count else { return nil }
     guard bytes[index] != UInt8(ascii: "e"), bytes[index] != UInt8(ascii: "E") else { return nil }
+    guard
+      JSONParser.isCanonicalDecimal(
+        bytes, integer: integerStart..<(integerStart + integerCount),
+        fraction: fractionStart..<index)
+    else { return nil }
     let fractionIsZero = fractionCount == 1 && bytes[fractionStart] == UInt8(ascii: "0")
-    if !fractionIsZero && bytes[index - 1] == UInt8(ascii: "0") { return nil }
-    if integerIsZero && !fractionIsZero {
-      var zeros = 0
-      while bytes[fractionStart + zeros] == UInt8(ascii: "0") { zeros += 1 }
-      guard zeros < 4, fractionCount - zeros <= 15 else { return nil }
-    } else if integerCount + (fractionIsZero ? 0 : fractionCount) > 15 {
-      return nil
-    }
     at = index
     return NumberToken(
       negative: negative, isInteger: false, integerIsZero: integerIsZero,
@@ -253,16 +250,7 @@ private struct ByteCursor {
 
   /// 1 to 64 letters, digits, `_` or `-` (``FormatV1/labelIDProblem(_:)``).
   func isLabelID(_ range: Range<Int>) -> Bool {
-    guard !range.isEmpty, range.count <= 64 else { return false }
-    for index in range {
-      switch bytes[index] {
-      case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"),
-        UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "_"), UInt8(ascii: "-"):
-        continue
-      default: return false
-      }
-    }
-    return true
+    !range.isEmpty && range.count <= 64 && range.allSatisfy { FormatV1.isNameByte(bytes[$0]) }
   }
 
   // MARK: Sample records

@@ -104,23 +104,24 @@ package enum FormatV1 {
 
   /// Whether ``encodeKey(_:)`` keeps `byte` at `index` of a key as it is.
   private static func isPlainKeyByte(_ byte: UInt8, at index: Int) -> Bool {
+    isNameByte(byte) || (byte == UInt8(ascii: ".") && index > 0)
+  }
+
+  /// A letter, digit, `_` or `-`: the bytes of field names and label ids, kept as they are in
+  /// encoded keys.
+  static func isNameByte(_ byte: UInt8) -> Bool {
     (UInt8(ascii: "a")...UInt8(ascii: "z")).contains(byte)
       || (UInt8(ascii: "A")...UInt8(ascii: "Z")).contains(byte)
       || (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(byte)
       || byte == UInt8(ascii: "-") || byte == UInt8(ascii: "_")
-      || (byte == UInt8(ascii: ".") && index > 0)
   }
 
   /// Checks a label field name; returns why it is invalid, or nil.
   package static func fieldProblem(_ field: String) -> String? {
     if field.isEmpty || field.utf8.count > 64 { return "a field name has 1 to 64 characters" }
-    let allowed = field.utf8.allSatisfy { byte in
-      (UInt8(ascii: "a")...UInt8(ascii: "z")).contains(byte)
-        || (UInt8(ascii: "A")...UInt8(ascii: "Z")).contains(byte)
-        || (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(byte)
-        || byte == UInt8(ascii: "_") || byte == UInt8(ascii: "-")
+    if !field.utf8.allSatisfy(isNameByte) {
+      return "a field name uses only letters, digits, '_' and '-'"
     }
-    if !allowed { return "a field name uses only letters, digits, '_' and '-'" }
     if field.hasPrefix("-") { return "a field name does not start with '-'" }
     return nil
   }
@@ -128,13 +129,8 @@ package enum FormatV1 {
   /// Checks a label id; returns why it is invalid, or nil.
   package static func labelIDProblem(_ id: String) -> String? {
     if id.isEmpty || id.utf8.count > 64 { return "a label id has 1 to 64 characters" }
-    let allowed = id.utf8.allSatisfy { byte in
-      (UInt8(ascii: "a")...UInt8(ascii: "z")).contains(byte)
-        || (UInt8(ascii: "A")...UInt8(ascii: "Z")).contains(byte)
-        || (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(byte)
-        || byte == UInt8(ascii: "_") || byte == UInt8(ascii: "-")
-    }
-    return allowed ? nil : "a label id uses only letters, digits, '_' and '-'"
+    return id.utf8.allSatisfy(isNameByte)
+      ? nil : "a label id uses only letters, digits, '_' and '-'"
   }
 
   /// The frame name that means a group's reference frame; no slice may be called this.

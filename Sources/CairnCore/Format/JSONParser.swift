@@ -471,9 +471,10 @@ package struct JSONParser {
     }
     guard value.isFinite else { throw error("number out of range") }
     if canonical
-      && !isCanonicalDecimal(
-        integer: integerStart..<(fraction.isEmpty ? position : fraction.lowerBound - 1),
-        fraction: fraction, hasExponent: hasExponent)
+      && (hasExponent
+        || !Self.isCanonicalDecimal(
+          bytes, integer: integerStart..<(fraction.isEmpty ? position : fraction.lowerBound - 1),
+          fraction: fraction))
     {
       // Rare forms (exponents, long digit strings): ask the encoder.
       let text = String(
@@ -483,13 +484,15 @@ package struct JSONParser {
     return .double(value)
   }
 
-  /// Whether a plain decimal `I.F` is certainly what ``CanonicalJSON/format(_:)`` prints:
-  /// at most 15 significant digits (so no shorter decimal names the same double), no trailing
-  /// zero in the fraction unless it is `.0`, and a magnitude Swift prints without an exponent.
-  private func isCanonicalDecimal(integer: Range<Int>, fraction: Range<Int>, hasExponent: Bool)
-    -> Bool
-  {
-    guard !hasExponent, !fraction.isEmpty, integer.count <= 15 else { return false }
+  /// Whether a plain decimal `I.F` is certainly what ``CanonicalJSON/format(_:)`` prints.
+  ///
+  /// That is: at most 15 significant digits (so no shorter decimal names the same double), no
+  /// trailing zero in the fraction unless it is `.0`, and a magnitude Swift prints without an
+  /// exponent. `integer` holds digits only (no sign); no exponent follows `fraction`.
+  static func isCanonicalDecimal(
+    _ bytes: UnsafeRawBufferPointer, integer: Range<Int>, fraction: Range<Int>
+  ) -> Bool {
+    guard !fraction.isEmpty, integer.count <= 15 else { return false }
     let fractionZero = fraction.count == 1 && bytes[fraction.lowerBound] == UInt8(ascii: "0")
     if !fractionZero && bytes[fraction.upperBound - 1] == UInt8(ascii: "0") { return false }
     let integerIsZero = integer.count == 1 && bytes[integer.lowerBound] == UInt8(ascii: "0")
