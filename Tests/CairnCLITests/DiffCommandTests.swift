@@ -208,6 +208,26 @@ private func words(_ line: some StringProtocol) -> [String] {
       ], "\(result)")
   }
 
+  /// A sample whose record changed and whose labels did not is a modified sample in the
+  /// counts too, against the working tree and between commits.
+  @Test func statCountsSamplesWhoseOnlyChangeIsTheirRecord() throws {
+    let dir = try EditedHistory.make()
+    defer { dir.remove() }
+    try dir.write(
+      LabelledDataset.record(2, tags: ["night"]).encoded, to: FormatV1.samplePath("s02.jpg"))
+    let expected = [
+      " 1 sample changed (0 added, 0 removed, 1 modified); labels: 0 added, 0 removed, 0 modified"
+    ]
+    let working = try cairn("diff", "--stat", in: dir.path)
+    #expect(lines(working) == expected, "\(working)")
+    #expect(try cairn("commit", "-m", "tag", in: dir.path).exitCode == 0)
+    let committed = try cairn("diff", "HEAD~1", "HEAD", "--stat", in: dir.path)
+    #expect(lines(committed) == expected, "\(committed)")
+    let json = try envelope(
+      try cairn("diff", "HEAD~1", "HEAD", "--stat", "--json", in: dir.path), "cairn.diff/v1")
+    #expect(json["stat"]?["samples"]?["modified"] == .int(1))
+  }
+
   @Test func keysAndViewsLimitTheSamples() throws {
     let dir = try EditedHistory.make()
     defer { dir.remove() }

@@ -18,6 +18,14 @@ import Testing
       blobs.append(try writer.write(.blob, Array((long + "variant \(index)\n").utf8)))
     }
     blobs.append(try writer.write(.blob, []))
+    // Incompressible bytes, stored in several blocks: the pack entry is longer than its
+    // content and far longer than the reader's first read.
+    var state: UInt64 = 0x9E37_79B9_7F4A_7C15
+    let noise = (0..<200_000).map { _ -> UInt8 in
+      state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+      return UInt8(truncatingIfNeeded: state >> 56)
+    }
+    blobs.append(try writer.write(.blob, noise))
     let tree = try TreeEditor(repository: repo, writer: writer).apply(
       base: nil,
       changes: blobs.enumerated().map {

@@ -133,8 +133,9 @@ package enum DiffDetail: Sendable {
   /// Every label's values and what changed in it.
   case full
   /// Only which labels were added, removed and modified, with their classes (`--stat`).
-  /// Records of modified samples are not read, and committed label files, which are
-  /// canonical JSON, are compared as bytes: equal bytes are equal values.
+  /// Committed records and label files are canonical JSON, so equal bytes are equal values:
+  /// records of modified samples are not read (a changed blob is a changed record), and
+  /// labels are compared as bytes.
   case counts
 }
 
@@ -159,6 +160,9 @@ package struct SampleDiff: Sendable {
   package var newRecord: JSONValue?
   /// Changed members of a record present on both sides.
   package var recordChanges: [MemberChange] = []
+  /// The record changed on both sides, told from its blob ids without reading it (counts
+  /// only; ``recordChanges`` is then empty).
+  package var recordModified = false
   /// Label fields with changes, sorted by field.
   package var fields: [FieldDiff] = []
   /// Why the record could not be read, if it could not.

@@ -12,6 +12,13 @@ struct ChangedFile: Sendable {
   var new: ContentReference?
 
   var kind: ChangeKind { old == nil ? .added : new == nil ? .deleted : .modified }
+
+  /// Whether a side is a working-tree file, which need not be canonical JSON.
+  var isFromWorkingTree: Bool {
+    if case .file = old { return true }
+    if case .file = new { return true }
+    return false
+  }
 }
 
 /// The changed files of one sample: its record and its label files.
@@ -545,10 +552,16 @@ extension CairnRepository {
     _ files: SampleFiles, field: String?, detail: DiffDetail, reader: ContentReader
   ) -> SampleDiff? {
     var result = SampleDiff(key: files.key, change: .modified)
-    if detail == .counts, let record = files.record {
-      // Only whether the sample was added or deleted counts; no record is read.
-      if record.old == nil { result.change = .added }
-      if record.new == nil { result.change = .deleted }
+    if detail == .counts, let record = files.record, !record.isFromWorkingTree {
+      // Committed records are canonical JSON: different blobs are different values, so
+      // whether the sample was added, deleted or modified is known without reading them.
+      if record.old == nil {
+        result.change = .added
+      } else if record.new == nil {
+        result.change = .deleted
+      } else {
+        result.recordModified = true
+      }
     } else if let record = files.record {
       do {
         let old = try record.old.map { (reference) throws(CairnError.Violation) in
@@ -591,8 +604,8 @@ extension CairnRepository {
       if diff.file == .modified && diff.labels.isEmpty && diff.problem == nil { continue }
       result.fields.append(diff)
     }
-    if result.change == .modified && result.recordChanges.isEmpty && result.fields.isEmpty
-      && result.problem == nil
+    if result.change == .modified && result.recordChanges.isEmpty && !result.recordModified
+      && result.fields.isEmpty && result.problem == nil
     {
       return nil
     }
