@@ -226,6 +226,10 @@ private func words(_ line: some StringProtocol) -> [String] {
     let json = try envelope(
       try cairn("diff", "HEAD~1", "HEAD", "--stat", "--json", in: dir.path), "cairn.diff/v1")
     #expect(json["stat"]?["samples"]?["modified"] == .int(1))
+    // A field's diff leaves record changes out, with or without --stat.
+    let field = try cairn("diff", "HEAD~1", "HEAD", "--field", "gt", "--stat", in: dir.path)
+    #expect(lines(field).last?.hasPrefix(" 0 samples changed") == true, "\(field)")
+    #expect(try cairn("diff", "HEAD~1", "HEAD", "--field", "gt", in: dir.path).stdout.isEmpty)
   }
 
   @Test func keysAndViewsLimitTheSamples() throws {

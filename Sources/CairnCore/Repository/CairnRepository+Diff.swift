@@ -559,7 +559,8 @@ extension CairnRepository {
         result.change = .added
       } else if record.new == nil {
         result.change = .deleted
-      } else {
+      } else if field == nil {
+        // As in the full diff, a field's diff leaves record changes out.
         result.recordModified = true
       }
     } else if let record = files.record {
