@@ -125,49 +125,42 @@ struct FixedCodeDeflater {
       out[1] = 0x01
       at = 2
       put(0b011, 3)
-      guard let bytes = input.baseAddress?.assumingMemoryBound(to: UInt8.self) else {
-        put(literalCodes[256].code, literalCodes[256].length)
-        if pending > 0 { put(0, 8 - pending) }
-        for byte: UInt8 in [0, 0, 0, 1] {
-          out[at] = byte
-          at += 1
+      // Matches and literals (none for an empty object), then the end code and checksum.
+      if let bytes = input.baseAddress?.assumingMemoryBound(to: UInt8.self) {
+        func word(_ position: Int) -> UInt32 {
+          UnsafeRawPointer(bytes + position).loadUnaligned(as: UInt32.self)
         }
-        written = at
-        return
-      }
-      func word(_ position: Int) -> UInt32 {
-        UnsafeRawPointer(bytes + position).loadUnaligned(as: UInt32.self)
-      }
-      var position = 0
-      while position + 4 <= count {
-        let current = word(position)
-        let slot = Int((current &* 2_654_435_761) >> UInt32(32 - Self.hashBits))
-        let previous = table[slot]
-        table[slot] = objectBase + UInt32(position)
-        if previous >= objectBase {
-          let candidate = Int(previous - objectBase)
-          if word(candidate) == current {
-            var length = 4
-            let longest = min(258, count - position)
-            while length < longest && bytes[candidate + length] == bytes[position + length] {
-              length += 1
+        var position = 0
+        while position + 4 <= count {
+          let current = word(position)
+          let slot = Int((current &* 2_654_435_761) >> UInt32(32 - Self.hashBits))
+          let previous = table[slot]
+          table[slot] = objectBase + UInt32(position)
+          if previous >= objectBase {
+            let candidate = Int(previous - objectBase)
+            if word(candidate) == current {
+              var length = 4
+              let longest = min(258, count - position)
+              while length < longest && bytes[candidate + length] == bytes[position + length] {
+                length += 1
+              }
+              let (lengthBits, lengthCount) = lengthCodes[length]
+              put(lengthBits, lengthCount)
+              let (distanceBits, distanceCount) = distanceCodes[position - candidate]
+              put(distanceBits, distanceCount)
+              position += length
+              continue
             }
-            let (lengthBits, lengthCount) = lengthCodes[length]
-            put(lengthBits, lengthCount)
-            let (distanceBits, distanceCount) = distanceCodes[position - candidate]
-            put(distanceBits, distanceCount)
-            position += length
-            continue
           }
+          let (code, length) = literalCodes[Int(bytes[position])]
+          put(code, length)
+          position += 1
         }
-        let (code, length) = literalCodes[Int(bytes[position])]
-        put(code, length)
-        position += 1
-      }
-      while position < count {
-        let (code, length) = literalCodes[Int(bytes[position])]
-        put(code, length)
-        position += 1
+        while position < count {
+          let (code, length) = literalCodes[Int(bytes[position])]
+          put(code, length)
+          position += 1
+        }
       }
       put(literalCodes[256].code, literalCodes[256].length)
       if pending > 0 { put(0, 8 - pending) }

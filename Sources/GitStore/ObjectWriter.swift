@@ -2,8 +2,8 @@
 ///
 /// Objects already in the repository's packs or already added are skipped, so a rewrite that
 /// changes nothing adds nothing (an object that exists only loose, written by plain git, is
-/// packed again: see ``GitRepository/isPacked(_:)``). Nothing is visible to readers until ``commit()``; a writer dropped
-/// without committing leaves no trace.
+/// packed again: see ``GitRepository/isPacked(_:)``). Nothing is visible to readers until
+/// ``commit()``; a writer dropped without committing leaves no trace.
 package final class ObjectWriter {
   private let repository: GitRepository
   private let pack: PackWriter

@@ -42,28 +42,23 @@ final class PackReader {
   }
 
   /// Whether a mapped pack's index lists `id` (whole or as a delta).
-  func contains(_ id: ObjectID) -> Bool {
-    if !loaded { load() }
-    for step in 0..<packs.count {
-      let slot = step == 0 ? lastHit : (step <= lastHit ? step - 1 : step)
-      if find(id, in: packs[slot]) != nil {
-        lastHit = slot
-        return true
-      }
-    }
-    return false
-  }
+  func contains(_ id: ObjectID) -> Bool { locate(id) != nil }
 
   /// The type and content of `id`, or nil when it is not a whole object in a mapped pack.
   func read(_ id: ObjectID) -> (ObjectType, [UInt8])? {
+    guard let (pack, offset) = locate(id) else { return nil }
+    return object(at: offset, in: pack)
+  }
+
+  /// The pack that lists `id` and the entry's offset in it: the pack of the last hit is
+  /// asked first, then the others in order.
+  private func locate(_ id: ObjectID) -> (MappedFile, Int)? {
     if !loaded { load() }
-    if packs.isEmpty { return nil }
     for step in 0..<packs.count {
-      // The pack of the last hit first, then the others in order.
       let slot = step == 0 ? lastHit : (step <= lastHit ? step - 1 : step)
       guard let offset = find(id, in: packs[slot]) else { continue }
       lastHit = slot
-      return object(at: offset, in: packs[slot].pack)
+      return (packs[slot].pack, offset)
     }
     return nil
   }
@@ -76,37 +71,18 @@ final class PackReader {
   /// compares every byte anyway, and at a million samples the checksum alone cost more than
   /// the comparison (like the missing re-hash, this leaves detecting damage to `git fsck`).
   func storedTree(_ id: ObjectID) -> UnsafeRawBufferPointer? {
-    if !loaded { load() }
-    for step in 0..<packs.count {
-      let slot = step == 0 ? lastHit : (step <= lastHit ? step - 1 : step)
-      guard let offset = find(id, in: packs[slot]) else { continue }
-      lastHit = slot
-      let bytes = packs[slot].pack.bytes
-      let end = bytes.count - 20
-      guard offset >= 12, offset < end else { return nil }
-      var at = offset
-      var byte = bytes[at]
-      at += 1
-      guard (byte >> 4) & 0x7 == ObjectType.tree.rawValue else { return nil }
-      var size = Int(byte & 0x0F)
-      var shift = 4
-      while byte & 0x80 != 0 {
-        guard at < end, shift < 57 else { return nil }
-        byte = bytes[at]
-        at += 1
-        size |= Int(byte & 0x7F) << shift
-        shift += 7
-      }
-      // zlib header, then one final stored block holding exactly `size` bytes.
-      guard at + 7 + size <= end, bytes[at] & 0x0F == 8, bytes[at + 1] & 0x20 == 0,
-        (UInt16(bytes[at]) << 8 | UInt16(bytes[at + 1])) % 31 == 0, bytes[at + 2] == 1
-      else { return nil }
-      let length = Int(bytes[at + 3]) | Int(bytes[at + 4]) << 8
-      let check = Int(bytes[at + 5]) | Int(bytes[at + 6]) << 8
-      guard length == size, length ^ check == 0xFFFF else { return nil }
-      return UnsafeRawBufferPointer(rebasing: bytes[(at + 7)..<(at + 7 + size)])
-    }
-    return nil
+    guard let (pack, offset) = locate(id), let (typeCode, size, at) = entry(at: offset, in: pack),
+      typeCode == ObjectType.tree.rawValue
+    else { return nil }
+    let bytes = pack.bytes
+    // zlib header, then one final stored block holding exactly `size` bytes.
+    guard at + 7 + size <= bytes.count - 20, bytes[at] & 0x0F == 8, bytes[at + 1] & 0x20 == 0,
+      (UInt16(bytes[at]) << 8 | UInt16(bytes[at + 1])) % 31 == 0, bytes[at + 2] == 1
+    else { return nil }
+    let length = Int(bytes[at + 3]) | Int(bytes[at + 4]) << 8
+    let check = Int(bytes[at + 5]) | Int(bytes[at + 6]) << 8
+    guard length == size, length ^ check == 0xFFFF else { return nil }
+    return UnsafeRawBufferPointer(rebasing: bytes[(at + 7)..<(at + 7 + size)])
   }
 
   // MARK: Index
@@ -189,7 +165,8 @@ final class PackReader {
 
   // MARK: Pack entries
 
-  private func object(at offset: Int, in pack: MappedFile) -> (ObjectType, [UInt8])? {
+  /// The type code and size of the entry at `offset`, and where its zlib data starts.
+  private func entry(at offset: Int, in pack: MappedFile) -> (UInt8, Int, Int)? {
     let bytes = pack.bytes
     let end = bytes.count - 20
     guard offset >= 12, offset < end else { return nil }
@@ -206,9 +183,14 @@ final class PackReader {
       size |= Int(byte & 0x7F) << shift
       shift += 7
     }
+    return (typeCode, size, at)
+  }
+
+  private func object(at offset: Int, in pack: MappedFile) -> (ObjectType, [UInt8])? {
+    guard let (typeCode, size, at) = entry(at: offset, in: pack) else { return nil }
     // Deltas (6, 7) and unknown codes are left to libgit2.
     guard (1...4).contains(typeCode), let type = ObjectType(rawValue: typeCode) else { return nil }
-    let input = UnsafeRawBufferPointer(rebasing: bytes[at..<end])
+    let input = UnsafeRawBufferPointer(rebasing: pack.bytes[at..<(pack.count - 20)])
     if let stored = Self.storedContent(input, size: size) { return (type, stored) }
     return inflater.inflate(input, size: size).map { (type, $0) }
   }

@@ -58,6 +58,8 @@ private struct NumberToken {
   var isInteger: Bool
   /// The integer part is exactly `0`.
   var integerIsZero: Bool
+  /// The integer part is exactly `1`.
+  var integerIsOne: Bool
   /// The fraction is absent or exactly `0`.
   var fractionIsZero: Bool
 }
@@ -135,6 +137,7 @@ private struct ByteCursor {
     guard integerCount >= 1, integerCount <= 15 else { return nil }
     let integerIsZero = bytes[integerStart] == UInt8(ascii: "0")
     if integerIsZero && integerCount > 1 { return nil }
+    let integerIsOne = integerCount == 1 && bytes[integerStart] == UInt8(ascii: "1")
     guard index < bytes.count else { return nil }
     if bytes[index] != UInt8(ascii: ".") {
       guard bytes[index] != UInt8(ascii: "e"), bytes[index] != UInt8(ascii: "E") else {
@@ -143,7 +146,8 @@ private struct ByteCursor {
       if negative && integerIsZero { return nil }
       at = index
       return NumberToken(
-        negative: negative, isInteger: true, integerIsZero: integerIsZero, fractionIsZero: true)
+        negative: negative, isInteger: true, integerIsZero: integerIsZero,
+        integerIsOne: integerIsOne, fractionIsZero: true)
     }
     index += 1
     let fractionStart = index
@@ -162,7 +166,7 @@ private struct ByteCursor {
     at = index
     return NumberToken(
       negative: negative, isInteger: false, integerIsZero: integerIsZero,
-      fractionIsZero: fractionIsZero)
+      integerIsOne: integerIsOne, fractionIsZero: fractionIsZero)
   }
 
   /// The bytes end here with the one final newline.
@@ -209,7 +213,7 @@ private struct ByteCursor {
     if literal("\"confidence\":") {
       // 0 to 1: `0`, `1`, `1.0` or `0.…`.
       guard let confidence = number(), !confidence.negative,
-        confidence.integerIsZero || confidence.fractionIsZero && isOne(before: at),
+        confidence.integerIsZero || confidence.integerIsOne && confidence.fractionIsZero,
         literal(",")
       else { return nil }
     }
@@ -234,18 +238,6 @@ private struct ByteCursor {
       }
     }
     return id
-  }
-
-  /// Whether the number that ends at `end` has the integer part `1` (`1` or `1.0`).
-  func isOne(before end: Int) -> Bool {
-    // `1` ends one byte after its digit; `1.0` three.
-    if end >= 1 && bytes[end - 1] == UInt8(ascii: "1") {
-      return end == 1 || !(UInt8(ascii: "0")...UInt8(ascii: "9")).contains(bytes[end - 2])
-    }
-    if end >= 3 && bytes[end - 3] == UInt8(ascii: "1") && bytes[end - 2] == UInt8(ascii: ".") {
-      return end == 3 || !(UInt8(ascii: "0")...UInt8(ascii: "9")).contains(bytes[end - 4])
-    }
-    return false
   }
 
   /// 1 to 64 letters, digits, `_` or `-` (``FormatV1/labelIDProblem(_:)``).

@@ -99,7 +99,8 @@ struct WorkingSnapshot {
         high = middle
       }
     }
-    return low < entries.count && entries[low].path == path && entries[low].stat != nil
+    return low < entries.count && ByteOrder.compare(entries[low].path, path) == 0
+      && entries[low].stat != nil
   }
 }
 
